@@ -1,0 +1,534 @@
+//! The client: configuration, the request pipeline (budget → send → retry),
+//! and typed calls.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::Stream;
+use kustomer_models::{decode, Page, Single};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use reqwest::{Method, Url};
+use serde::de::DeserializeOwned;
+
+use crate::error::{parse_error_items, Error, Result};
+use crate::limits::{BudgetKind, Governor, RateLimits};
+use crate::region::{is_loopback, BaseUrl, Region};
+use crate::retry::{parse_reset, Decision, Outcome, RetryPolicy};
+use crate::search::SearchQuery;
+use crate::token::ApiToken;
+
+/// The user agent sent unless another is configured.
+pub const DEFAULT_USER_AGENT: &str = concat!("kustomer-rs/", env!("CARGO_PKG_VERSION"));
+
+/// Largest `pageSize` of search (larger values are clamped by the server).
+pub const SEARCH_MAX_PAGE_SIZE: u32 = 500;
+/// Search refuses pages past this one.
+pub const SEARCH_PAGE_CAP: u32 = 100;
+
+/// Builds a [`Client`].
+///
+/// ```
+/// use kustomer_api::{Client, Region};
+/// let client = Client::builder()
+///     .token("my-api-key")
+///     .region(Region::Eu)
+///     .usage_ceiling(0.5)
+///     .build()
+///     .unwrap();
+/// assert!(!format!("{client:?}").contains("my-api-key"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    token: Option<ApiToken>,
+    base: BaseUrl,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    user_agent: String,
+    limits: RateLimits,
+    retry: RetryPolicy,
+    allow_plain_http: bool,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            token: None,
+            base: BaseUrl::Region(Region::Us),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            user_agent: DEFAULT_USER_AGENT.to_owned(),
+            limits: RateLimits::default(),
+            retry: RetryPolicy::default(),
+            allow_plain_http: false,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The API token (required).
+    pub fn token(mut self, token: impl Into<ApiToken>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+    /// Use the org's own host, `https://{org}.api.kustomerapp.com`.
+    pub fn org(mut self, org: impl Into<String>) -> Self {
+        self.base = BaseUrl::Org(org.into());
+        self
+    }
+    /// Use a regional host.
+    pub fn region(mut self, region: Region) -> Self {
+        self.base = BaseUrl::Region(region);
+        self
+    }
+    /// Use any base URL (scheme, host, port; the client appends `/v1/…`).
+    /// Plain `http` is accepted only for loopback hosts (a local simulator)
+    /// unless [`ClientBuilder::danger_allow_plain_http`] is set.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base = BaseUrl::Url(url.into());
+        self
+    }
+    /// Allows plain `http` to a non-loopback host, sending the token
+    /// unencrypted. Only for a simulator on another test host.
+    pub fn danger_allow_plain_http(mut self, yes: bool) -> Self {
+        self.allow_plain_http = yes;
+        self
+    }
+    /// TCP/TLS connect timeout.
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+    /// Whole-request timeout (headers and body).
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+    /// The `User-Agent`.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+    /// The org's plan limit per minute (default 1000; adopted from
+    /// `x-ratelimit-limit` once the server sends it).
+    pub fn rate_limit(mut self, per_minute: u32) -> Self {
+        self.limits.org_per_minute = per_minute;
+        self
+    }
+    /// The search sub-limit per minute (default 100).
+    pub fn search_rate_limit(mut self, per_minute: u32) -> Self {
+        self.limits.search_per_minute = per_minute;
+        self
+    }
+    /// The share of the limits this client may use, 0.25–0.90 (default 0.90).
+    pub fn usage_ceiling(mut self, share: f64) -> Self {
+        self.limits.usage_ceiling = share;
+        self
+    }
+    /// Retry limits and backoff.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Builds the client.
+    pub fn build(self) -> Result<Client> {
+        let token = self.token.filter(|t| !t.is_empty()).ok_or_else(|| {
+            Error::Config("no API token: set one (the sync example reads KUSTOMER_API_TOKEN)".into())
+        })?;
+        if !RateLimits::CEILING_RANGE.contains(&self.limits.usage_ceiling) {
+            return Err(Error::Config(format!(
+                "usage ceiling {} is outside 0.25–0.90",
+                self.limits.usage_ceiling
+            )));
+        }
+        let base = self.base.resolve()?;
+        if base.scheme() == "http" && !is_loopback(&base) && !self.allow_plain_http {
+            return Err(Error::Config(format!(
+                "refusing plain http to {}: the token would travel unencrypted (use https)",
+                base.host_str().unwrap_or_default()
+            )));
+        }
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+            .map_err(|_| Error::Config("the API token contains characters not allowed in a header".into()))?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_str(&self.user_agent).map_err(|_| Error::Config("invalid user agent".into()))?,
+        );
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.request_timeout)
+            .https_only(!(base.scheme() == "http"))
+            .build()
+            .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                governor: Governor::new(self.limits),
+                retry: self.retry,
+                request_timeout: self.request_timeout,
+                stats: StatsInner::default(),
+                jitter: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            }),
+        })
+    }
+}
+
+/// Counters of what a client did; clones share them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// HTTP requests sent (every attempt).
+    pub requests: u64,
+    /// Search requests among them.
+    pub search_requests: u64,
+    /// 429 answers received.
+    pub throttled: u64,
+    /// Attempts retried.
+    pub retries: u64,
+}
+
+#[derive(Debug, Default)]
+struct StatsInner {
+    requests: AtomicU64,
+    search_requests: AtomicU64,
+    throttled: AtomicU64,
+    retries: AtomicU64,
+}
+
+/// A Kustomer API client. Cheap to clone; clones share the connection pool,
+/// the rate budgets and the counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    governor: Governor,
+    retry: RetryPolicy,
+    request_timeout: Duration,
+    stats: StatsInner,
+    jitter: AtomicU64,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A successful raw response.
+#[derive(Debug, Clone)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes.
+    pub body: Bytes,
+}
+
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The resolved base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// What the client has done so far.
+    pub fn stats(&self) -> ClientStats {
+        let s = &self.inner.stats;
+        ClientStats {
+            requests: s.requests.load(Ordering::Relaxed),
+            search_requests: s.search_requests.load(Ordering::Relaxed),
+            throttled: s.throttled.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Requests per minute the client currently paces itself to, per budget.
+    pub fn paced_rate(&self, kind: BudgetKind) -> f64 {
+        self.inner.governor.budget(kind).per_minute()
+    }
+
+    fn url(&self, path_and_query: &str) -> Result<Url> {
+        if !path_and_query.starts_with('/') {
+            return Err(Error::Config(format!("request path must start with '/': {path_and_query:?}")));
+        }
+        self.inner.base.join(path_and_query).map_err(|e| Error::Config(format!("bad path {path_and_query:?}: {e}")))
+    }
+
+    fn next_jitter(&self) -> f64 {
+        // xorshift64*: jitter needs spread, not cryptographic quality.
+        let mut x = self.inner.jitter.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.inner.jitter.store(x, Ordering::Relaxed);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Sends one request through the budget and retry pipeline and returns a
+    /// successful body. `path_and_query` is relative to the base URL
+    /// (`/v1/customers?page=2`), as Kustomer's `links` are.
+    pub async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Bytes>,
+        kind: BudgetKind,
+    ) -> Result<RawResponse> {
+        let url = self.url(path_and_query)?;
+        let mut attempt = 0u32;
+        let mut throttled = 0u32;
+        loop {
+            attempt += 1;
+            self.inner.governor.acquire(kind).await;
+            self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+            if kind == BudgetKind::Search {
+                self.inner.stats.search_requests.fetch_add(1, Ordering::Relaxed);
+            }
+            let started = std::time::Instant::now();
+            let (outcome, error) = match self.attempt(&method, &url, path_and_query, body.clone(), kind).await {
+                Ok(resp) => {
+                    tracing::debug!(%method, path = path_and_query, status = resp.status, ms = started.elapsed().as_millis() as u64, "request");
+                    return Ok(resp);
+                }
+                Err(failure) => failure,
+            };
+            if matches!(outcome, Outcome::Status { status: 429, .. }) {
+                throttled += 1;
+                self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            }
+            let now_epoch = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            let decision = self.inner.retry.decide(attempt - throttled, throttled, &outcome, now_epoch, self.next_jitter());
+            match decision {
+                Decision::RetryAfter(wait) => {
+                    tracing::warn!(%method, path = path_and_query, attempt, ?wait, error = %error, "retrying");
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    if matches!(outcome, Outcome::Status { status: 429, .. }) {
+                        // Everyone on this budget waits, not just this request.
+                        self.inner.governor.budget(kind).pause_until(tokio::time::Instant::now() + wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+                Decision::Fail => {
+                    let retryable = !matches!(outcome, Outcome::Status { status, .. } if status != 429 && status < 500);
+                    return Err(if retryable && attempt > 1 {
+                        Error::RetriesExhausted { attempts: attempt, last: Box::new(error) }
+                    } else {
+                        error
+                    });
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        path: &str,
+        body: Option<Bytes>,
+        kind: BudgetKind,
+    ) -> std::result::Result<RawResponse, (Outcome, Error)> {
+        let mut req = self.inner.http.request(method.clone(), url.clone());
+        if let Some(b) = body {
+            req = req.header(CONTENT_TYPE, "application/json").body(b);
+        }
+        let transport = |e: reqwest::Error| -> (Outcome, Error) {
+            if e.is_timeout() {
+                (Outcome::Timeout, Error::Timeout { path: path.to_owned(), timeout: self.inner.request_timeout })
+            } else {
+                (Outcome::Transport, Error::Transport { path: path.to_owned(), message: transport_message(&e) })
+            }
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        self.observe_headers(&headers, kind);
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if (200..300).contains(&status) {
+            return Ok(RawResponse { status, body: bytes });
+        }
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let errors = parse_error_items(&bytes);
+        let snippet = errors.is_empty().then(|| snippet(&bytes)).flatten();
+        Err((
+            Outcome::Status { status, retry_after: header("retry-after"), ratelimit_reset: header("x-ratelimit-reset") },
+            Error::Api { status, method: method.to_string(), path: path.to_owned(), errors, snippet },
+        ))
+    }
+
+    fn observe_headers(&self, headers: &HeaderMap, kind: BudgetKind) {
+        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+        // The limit header describes the org budget; on search answers it is
+        // ambiguous (it may be the sub-limit), so only org answers adjust it.
+        if kind == BudgetKind::Org {
+            if let Some(limit) = num("x-ratelimit-limit") {
+                if limit >= 1.0 && limit < 1e6 {
+                    self.inner.governor.org.observe_limit(limit as u32);
+                }
+            }
+        }
+        if num("x-ratelimit-remaining") == Some(0.0) {
+            let now_epoch = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            if let Some(wait) = headers
+                .get("x-ratelimit-reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_reset(v, now_epoch))
+            {
+                self.inner.governor.budget(kind).pause_until(tokio::time::Instant::now() + wait.min(Duration::from_secs(120)));
+            }
+        }
+    }
+
+    /// Sends a request and decodes its JSON body as `T`.
+    pub async fn request_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Bytes>,
+        kind: BudgetKind,
+    ) -> Result<T> {
+        let mut bad_body_retries = 0;
+        loop {
+            let resp = self.send(method.clone(), path_and_query, body.clone(), kind).await?;
+            match decode::<T>(&resp.body) {
+                Ok(v) => return Ok(v),
+                Err(source) => {
+                    // A 2xx whose body is not JSON at all (a proxy's page, a cut
+                    // body) is transient; one that is JSON of the wrong shape is not.
+                    let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body).is_ok();
+                    if !is_json && bad_body_retries < self.inner.retry.max_retries {
+                        bad_body_retries += 1;
+                        tracing::warn!(path = path_and_query, error = %source, "unparseable body; retrying");
+                        let wait = match self.inner.retry.decide(bad_body_retries, 0, &Outcome::BadBody, 0.0, self.next_jitter()) {
+                            Decision::RetryAfter(w) => w,
+                            Decision::Fail => Duration::ZERO,
+                        };
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                    return Err(Error::Decode { path: path_and_query.to_owned(), source });
+                }
+            }
+        }
+    }
+
+    /// `GET` one page of a list (`path_and_query` as in a `links.next`).
+    pub async fn get_page<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<Page<T>> {
+        self.request_json(Method::GET, path_and_query, None, BudgetKind::Org).await
+    }
+
+    /// `GET` one resource, e.g. `/v1/customers/{id}`.
+    pub async fn get_one<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.request_json::<Single<T>>(Method::GET, path, None, BudgetKind::Org).await.map(|s| s.data)
+    }
+
+    /// Every page of a `page`/`pageSize` list, lazily: nothing is requested
+    /// before the stream is first polled, and each page is requested only
+    /// when the previous one has been taken. Follows `links.next`; stops when
+    /// it is `null`, or if the server repeats a link (a cursor that did not
+    /// move), so it can never loop.
+    pub fn list<T: DeserializeOwned + Send + 'static>(
+        &self,
+        path: &str,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+        let client = self.clone();
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let first = format!("{path}{sep}page=1&pageSize={page_size}");
+        async_stream::try_stream! {
+            let mut next = Some(first);
+            let mut seen = std::collections::HashSet::new();
+            while let Some(link) = next.take() {
+                if !seen.insert(link.clone()) {
+                    tracing::warn!(link, "the server repeated a page link; stopping this list");
+                    break;
+                }
+                let page: Page<T> = client.get_page(&link).await?;
+                next = page.links.next.clone().filter(|n| !n.is_empty());
+                let empty = page.data.is_empty();
+                yield page;
+                if empty {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// One search page: `POST /v1/customers/search?page=N&pageSize=M`.
+    pub async fn search_page<T: DeserializeOwned>(
+        &self,
+        query: &SearchQuery,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<T>> {
+        let body = serde_json::to_vec(query).map_err(|e| Error::Config(format!("search body: {e}")))?;
+        let path = format!("/v1/customers/search?page={page}&pageSize={page_size}");
+        self.request_json(Method::POST, &path, Some(Bytes::from(body)), BudgetKind::Search).await
+    }
+
+    /// Every page of one search, lazily, up to the 100-page cap. For reading
+    /// more than the cap holds, see `kustomer-sync`'s keyset streams.
+    pub fn search<T: DeserializeOwned + Send + 'static>(
+        &self,
+        query: SearchQuery,
+        page_size: u32,
+    ) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+        let client = self.clone();
+        async_stream::try_stream! {
+            let mut page_no = 1u32;
+            loop {
+                let page: Page<T> = client.search_page(&query, page_no, page_size).await?;
+                let more = page.links.next.is_some() && !page.data.is_empty() && page_no < SEARCH_PAGE_CAP;
+                yield page;
+                if !more {
+                    break;
+                }
+                page_no += 1;
+            }
+        }
+    }
+}
+
+fn transport_message(e: &reqwest::Error) -> String {
+    // reqwest's Display names the URL, which is fine (no secrets in it); add
+    // the innermost cause, which says what actually failed.
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    let mut last = None;
+    while let Some(s) = source {
+        last = Some(s.to_string());
+        source = s.source();
+    }
+    if let Some(l) = last {
+        if !msg.contains(&l) {
+            msg = format!("{msg}: {l}");
+        }
+    }
+    msg
+}
+
+fn snippet(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let cut: String = text.chars().take(200).collect();
+    Some(cut)
+}

@@ -1,0 +1,183 @@
+//! Rate-limit governance: one shared budget for the org and one for search,
+//! each paced to its share of the limit (the usage ceiling).
+//!
+//! Kustomer counts requests per org over 60 s, shared by every integration
+//! (spec §9); search by API keys has its own 100/min sub-limit. Pacing evenly
+//! at `limit × ceiling` never trips a 429 on our own, leaves the rest of the
+//! budget to the org's other integrations, and lets many concurrent streams
+//! draw from one budget without coordinating.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// Which budget a request draws on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BudgetKind {
+    /// The org-wide budget (every request).
+    Org,
+    /// Search: draws on the search sub-limit *and* the org budget.
+    Search,
+}
+
+/// The limits a client paces itself to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    /// Org requests per minute (the plan limit: 1000 Enterprise, 2000 Ultimate,
+    /// 500 Business, 300 Professional). Updated from `x-ratelimit-limit`.
+    pub org_per_minute: u32,
+    /// Search requests per minute for API keys.
+    pub search_per_minute: u32,
+    /// Share of each limit this client may use, 0.25–0.90.
+    pub usage_ceiling: f64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits { org_per_minute: 1000, search_per_minute: 100, usage_ceiling: 0.9 }
+    }
+}
+
+impl RateLimits {
+    /// The smallest and largest usage ceilings accepted.
+    pub const CEILING_RANGE: std::ops::RangeInclusive<f64> = 0.25..=0.90;
+}
+
+/// A pacing budget (a GCRA with no burst): each request takes the next free
+/// slot, slots `60 s / allowed` apart.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    state: Mutex<State>,
+}
+
+#[derive(Debug)]
+struct State {
+    limit: u32,
+    ceiling: f64,
+    interval: Duration,
+    next: Instant,
+    paused_until: Option<Instant>,
+}
+
+fn interval(limit: u32, ceiling: f64) -> Duration {
+    let allowed = (f64::from(limit.max(1)) * ceiling).max(1.0);
+    Duration::from_secs_f64(60.0 / allowed)
+}
+
+impl Budget {
+    pub(crate) fn new(limit: u32, ceiling: f64) -> Budget {
+        Budget {
+            state: Mutex::new(State {
+                limit,
+                ceiling,
+                interval: interval(limit, ceiling),
+                next: Instant::now(),
+                paused_until: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the state inconsistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reserves the next slot and returns when it starts.
+    pub(crate) fn reserve(&self) -> Instant {
+        let now = Instant::now();
+        let mut s = self.lock();
+        let mut start = s.next.max(now);
+        if let Some(p) = s.paused_until {
+            start = start.max(p);
+        }
+        s.next = start + s.interval;
+        start
+    }
+
+    /// Follows the server's `x-ratelimit-limit` when it differs from ours.
+    pub(crate) fn observe_limit(&self, limit: u32) {
+        let mut s = self.lock();
+        if limit > 0 && limit != s.limit {
+            tracing::info!(old = s.limit, new = limit, "adopting the server's rate limit");
+            s.limit = limit;
+            s.interval = interval(limit, s.ceiling);
+        }
+    }
+
+    /// Holds every request until `until` (after a 429 or `remaining: 0`).
+    pub(crate) fn pause_until(&self, until: Instant) {
+        let mut s = self.lock();
+        if s.paused_until.is_none_or(|p| p < until) {
+            s.paused_until = Some(until);
+        }
+    }
+
+    pub(crate) fn per_minute(&self) -> f64 {
+        let s = self.lock();
+        f64::from(s.limit) * s.ceiling
+    }
+}
+
+/// Both budgets of one client; clones of a client share them.
+#[derive(Debug)]
+pub(crate) struct Governor {
+    pub(crate) org: Budget,
+    pub(crate) search: Budget,
+}
+
+impl Governor {
+    pub(crate) fn new(limits: RateLimits) -> Governor {
+        Governor {
+            org: Budget::new(limits.org_per_minute, limits.usage_ceiling),
+            search: Budget::new(limits.search_per_minute, limits.usage_ceiling),
+        }
+    }
+
+    /// Waits for a slot on the budgets `kind` draws on.
+    pub(crate) async fn acquire(&self, kind: BudgetKind) {
+        if kind == BudgetKind::Search {
+            tokio::time::sleep_until(self.search.reserve()).await;
+        }
+        tokio::time::sleep_until(self.org.reserve()).await;
+    }
+
+    pub(crate) fn budget(&self, kind: BudgetKind) -> &Budget {
+        match kind {
+            BudgetKind::Org => &self.org,
+            BudgetKind::Search => &self.search,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn paces_to_the_ceiling() {
+        let g = Governor::new(RateLimits { org_per_minute: 600, search_per_minute: 60, usage_ceiling: 0.5 });
+        let start = Instant::now();
+        for _ in 0..31 {
+            g.acquire(BudgetKind::Org).await;
+        }
+        // 300/min allowed → 200 ms apart; 31 requests span 30 intervals.
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        let start = Instant::now();
+        for _ in 0..4 {
+            g.acquire(BudgetKind::Search).await;
+        }
+        // 30/min → 2 s apart; the first slot was free.
+        assert_eq!(start.elapsed(), Duration::from_secs(6));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pause_and_server_limit() {
+        let b = Budget::new(1000, 0.9);
+        b.pause_until(Instant::now() + Duration::from_secs(5));
+        let at = b.reserve();
+        assert!(at >= Instant::now() + Duration::from_secs(5));
+        b.observe_limit(300);
+        assert!((b.per_minute() - 270.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,182 @@
+//! The `record!` macro: one field list per API object that yields its struct,
+//! a single-pass decoder that keeps unknown fields, its serializer, its column
+//! list and its row conversion. Adding a field is one line.
+
+use crate::cell::Cell;
+use crate::table::{Column, LogicalType, EXTRA_COLUMN, POSITION_COLUMN};
+use crate::value::{extra_cell, Extra, Flex};
+
+/// An API object decoded by a `record!` struct.
+pub trait Record: Sized {
+    /// The columns of the record's scalar fields, in declaration order
+    /// (without `_extra`).
+    fn columns() -> Vec<Column>;
+    /// Pushes one cell per column of [`Record::columns`] and returns the
+    /// fields it does not model, for the `_extra` column.
+    fn push_cells(self, out: &mut Vec<Cell>) -> Extra;
+}
+
+/// An item of a list that becomes a child table (an e-mail of a customer, a
+/// tag id of a conversation).
+pub trait ChildItem {
+    /// Columns after the parent key and `_position`. `value_column` names the
+    /// single column of scalar items (`tag_id`); records ignore it.
+    fn item_columns(value_column: &str) -> Vec<Column>;
+    /// Pushes the item's cells.
+    fn push_item_cells(self, out: &mut Vec<Cell>);
+}
+
+impl<R: Record> ChildItem for R {
+    fn item_columns(_value_column: &str) -> Vec<Column> {
+        let mut cols = R::columns();
+        cols.push(Column::new(EXTRA_COLUMN, LogicalType::Json));
+        cols
+    }
+
+    fn push_item_cells(self, out: &mut Vec<Cell>) {
+        let extra = self.push_cells(out);
+        out.push(extra_cell(&extra));
+    }
+}
+
+impl ChildItem for Flex {
+    fn item_columns(value_column: &str) -> Vec<Column> {
+        vec![Column::new(value_column, LogicalType::Text)]
+    }
+
+    fn push_item_cells(self, out: &mut Vec<Cell>) {
+        out.push(crate::value::Scalar::into_cell(self));
+    }
+}
+
+/// Columns of a child table: parent key, `_position`, then the item's columns.
+pub fn child_table_columns<T: ChildItem>(parent_column: &str, value_column: &str) -> Vec<Column> {
+    let mut cols = vec![
+        Column::required(parent_column, LogicalType::Text),
+        Column::required(POSITION_COLUMN, LogicalType::BigInt),
+    ];
+    cols.extend(T::item_columns(value_column));
+    cols
+}
+
+/// Rows of a child table for one parent: `(parent id, position, item…)`.
+pub fn child_rows<T: ChildItem>(parent_id: &str, items: Option<Vec<T>>) -> Vec<Vec<Cell>> {
+    let Some(items) = items else { return Vec::new() };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let mut row = Vec::with_capacity(6);
+            row.push(Cell::Text(parent_id.to_owned()));
+            row.push(Cell::Int(i as i64));
+            item.push_item_cells(&mut row);
+            row
+        })
+        .collect()
+}
+
+/// Infers a list field's item type from an accessor, so the `entity!` macro
+/// can build a child table's columns from a field name alone.
+pub fn list_item_columns<A, T: ChildItem>(
+    _field: fn(&A) -> &Option<Vec<T>>,
+    parent_column: &str,
+    value_column: &str,
+) -> Vec<Column> {
+    child_table_columns::<T>(parent_column, value_column)
+}
+
+/// Declares an API object: `"wireName" => rust_field: Option<T>` per scalar
+/// field (each becomes a column named `snake_case(wireName)`), and optionally
+/// `lists { "wireName" => field: Option<Vec<Item>> }` for lists that become
+/// child tables instead of columns. Unknown fields land in `extra`.
+macro_rules! record {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $( $(#[doc = $doc:literal])* $wire:literal => $field:ident : $ty:ty ),* $(,)?
+        }
+        $( lists {
+            $( $(#[doc = $ldoc:literal])* $lwire:literal => $lfield:ident : $lty:ty ),* $(,)?
+        } )?
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Default, PartialEq)]
+        #[non_exhaustive]
+        pub struct $name {
+            $( $(#[doc = $doc])* #[doc = concat!("\n\nWire name: `", $wire, "`.")] pub $field: $ty, )*
+            $( $( $(#[doc = $ldoc])* #[doc = concat!("\n\nWire name: `", $lwire, "` (a child table).")] pub $lfield: $lty, )* )?
+            /// Fields this version does not model, kept verbatim.
+            pub extra: $crate::value::Extra,
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> ::serde::de::Visitor<'de> for V {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("a ", stringify!($name), " object"))
+                    }
+                    fn visit_map<M: ::serde::de::MapAccess<'de>>(self, mut map: M) -> Result<$name, M::Error> {
+                        let mut out = $name::default();
+                        while let Some(key) = map.next_key::<$crate::value::Key<'de>>()? {
+                            match key.as_str() {
+                                $( $wire => out.$field = map.next_value()?, )*
+                                $( $( $lwire => out.$lfield = map.next_value()?, )* )?
+                                _ => {
+                                    let v: $crate::value::Json = map.next_value()?;
+                                    out.extra.insert(key.into_owned(), v);
+                                }
+                            }
+                        }
+                        Ok(out)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                $( if let Some(v) = &self.$field { m.serialize_entry($wire, v)?; } )*
+                $( $( if let Some(v) = &self.$lfield { m.serialize_entry($lwire, v)?; } )* )?
+                for (k, v) in &self.extra {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+
+        // A nested object of this type in another record lands in a JSON column.
+        impl $crate::value::Scalar for $name {
+            const TYPE: $crate::table::LogicalType = $crate::table::LogicalType::Json;
+            fn into_cell(self) -> $crate::cell::Cell {
+                $crate::cell::Cell::Json(::serde_json::to_string(&self).unwrap_or_else(|_| "null".into()))
+            }
+        }
+
+        impl $crate::record::Record for $name {
+            fn columns() -> Vec<$crate::table::Column> {
+                vec![ $( $crate::table::Column::new(
+                    $crate::naming::snake_case($wire),
+                    <$ty as $crate::value::ColumnValue>::TYPE,
+                ), )* ]
+            }
+
+            fn push_cells(self, out: &mut Vec<$crate::cell::Cell>) -> $crate::value::Extra {
+                $( out.push($crate::value::ColumnValue::into_cell(self.$field)); )*
+                #[allow(unused_mut)]
+                let mut extra = self.extra;
+                // Lists the caller did not take as child rows are kept, never dropped.
+                $( $( if let Some(v) = self.$lfield {
+                    extra.insert($lwire.to_owned(), $crate::value::Json::of(&v));
+                } )* )?
+                extra
+            }
+        }
+    };
+}
+
+pub(crate) use record;

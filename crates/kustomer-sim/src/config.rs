@@ -1,0 +1,135 @@
+//! Simulator configuration: what org to generate and how the server behaves.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+/// How many records of each kind the generated org holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgSize {
+    /// Customers.
+    pub customers: usize,
+    /// Conversations (each belongs to a customer).
+    pub conversations: usize,
+    /// Messages (each belongs to a conversation; every conversation gets at least one
+    /// while there are enough).
+    pub messages: usize,
+    /// Notes on conversations.
+    pub notes: usize,
+    /// Companies.
+    pub companies: usize,
+    /// KObjects, spread over all klasses.
+    pub kobjects: usize,
+    /// Users, including the API key's machine user (always at least one).
+    pub users: usize,
+    /// Teams.
+    pub teams: usize,
+    /// Tags.
+    pub tags: usize,
+    /// Shortcuts.
+    pub shortcuts: usize,
+    /// Klasses (custom object types).
+    pub klasses: usize,
+}
+
+impl OrgSize {
+    /// A small org for unit tests: every feature and edge case occurs, and generation
+    /// takes well under a millisecond.
+    pub fn tiny() -> Self {
+        Self {
+            customers: 20,
+            conversations: 40,
+            messages: 120,
+            notes: 30,
+            companies: 5,
+            kobjects: 15,
+            users: 5,
+            teams: 2,
+            tags: 8,
+            shortcuts: 5,
+            klasses: 3,
+        }
+    }
+
+    /// A mid-sized org for examples and benchmarks: large enough that lists span many
+    /// pages and bulk-update ties exceed a search page.
+    pub fn demo() -> Self {
+        Self {
+            customers: 2_000,
+            conversations: 4_000,
+            messages: 12_000,
+            notes: 3_000,
+            companies: 200,
+            kobjects: 1_500,
+            users: 25,
+            teams: 6,
+            tags: 40,
+            shortcuts: 30,
+            klasses: 3,
+        }
+    }
+}
+
+/// Configures a [`crate::Simulator`]: the generated data and the server's behaviour.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// All data derives from it deterministically.
+    pub seed: u64,
+    /// Counts per entity.
+    pub size: OrgSize,
+    /// The bearer token the server accepts.
+    pub token: String,
+    /// Requests per 60 s for the whole org (`None` = unlimited; the real default is 1000).
+    pub org_rate_limit: Option<u32>,
+    /// Search requests per 60 s (`None` = unlimited; the real machine-user limit is 100).
+    pub search_rate_limit: Option<u32>,
+    /// Per-request delay, drawn deterministically from this range; `0..0` means none.
+    pub latency: Range<Duration>,
+    /// The org clock's start; generated timestamps lie before it.
+    pub now: DateTime<Utc>,
+    /// Search sees only records whose `updatedAt` lies within this many days of the
+    /// org clock (the real API: two years, 730). `None` disables the window.
+    pub search_window_days: Option<u32>,
+    /// Generated `createdAt`/`updatedAt` span back this many days from `now`.
+    pub history_days: u32,
+}
+
+impl Default for SimConfig {
+    /// Seed 42, [`OrgSize::demo`], token `sim-token`, no rate limits, no latency, clock
+    /// at 2026-06-01T00:00:00Z, a 730-day search window and 540 days of history (so all
+    /// generated data is searchable).
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            size: OrgSize::demo(),
+            token: "sim-token".to_owned(),
+            org_rate_limit: None,
+            search_rate_limit: None,
+            latency: Duration::ZERO..Duration::ZERO,
+            now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().unwrap_or_default(),
+            search_window_days: Some(730),
+            history_days: 540,
+        }
+    }
+}
+
+impl SimConfig {
+    /// The demo org with the real API's default budgets: 1000 requests/min for the
+    /// org and 100 searches/min.
+    pub fn demo() -> Self {
+        Self {
+            org_rate_limit: Some(1000),
+            search_rate_limit: Some(100),
+            ..Self::default()
+        }
+    }
+
+    /// The default config with a [`OrgSize::tiny`] org, for fast tests.
+    pub fn tiny() -> Self {
+        Self {
+            size: OrgSize::tiny(),
+            ..Self::default()
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Deterministic generation of a whole org from a seed (spec §7).
+//!
+//! Generation runs in three steps so the data is internally consistent:
+//! 1. a timeline: creation times top-down (a conversation starts after its customer,
+//!    messages follow their conversation), update times bottom-up (a parent is
+//!    updated no earlier than its children);
+//! 2. rendering, top-down, each record from its [`Draft`] and its rendered parents,
+//!    then summaries (counts, first/last message, klass links) from the children;
+//! 3. bulk updates ([`ties`]) and sorting into the default list order.
+
+pub(crate) mod conversations;
+mod directory;
+pub(crate) mod draft;
+pub(crate) mod ids;
+mod objects;
+mod people;
+mod ties;
+mod vocab;
+
+use serde_json::Value;
+
+use crate::config::SimConfig;
+use crate::kind::Kind;
+use crate::resource;
+use crate::rng::{combine, Rng};
+use crate::time::{self, DAY, HOUR, MS, SEC};
+pub(crate) use draft::{render, Draft, Parents, Refs};
+pub(crate) use ids::IdGen;
+
+/// A generated org: one table per kind (indexed by [`Kind::ordinal`]) in default
+/// list order, and the id generator to continue from.
+#[derive(Debug)]
+pub(crate) struct Dataset {
+    /// Records per kind.
+    pub tables: Vec<Vec<Value>>,
+    /// Continues the id sequence for inserted records.
+    pub ids: IdGen,
+}
+
+/// The org's clock and history span, in microseconds.
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    now: i64,
+    span: i64,
+}
+
+impl Timeline {
+    /// Clamps an instant to strictly before now.
+    fn cap(&self, t: i64) -> i64 {
+        t.min(self.now - MS)
+    }
+
+    /// A creation time within the history, leaving `margin` before now.
+    fn created(&self, rng: &mut Rng, margin: i64) -> i64 {
+        rng.range(self.now - self.span, self.now - margin.min(self.span / 2))
+    }
+
+    /// An update time: usually right after creation, often a later edit.
+    fn updated(&self, rng: &mut Rng, created: i64) -> i64 {
+        let t = if rng.chance(0.5) {
+            created + rng.range(0, 10 * SEC)
+        } else {
+            rng.range(created, self.now - SEC)
+        };
+        self.cap(t.max(created))
+    }
+}
+
+/// A generator stream private to one stage of generation.
+fn stream(seed: u64, kind: Kind, stage: u64) -> Rng {
+    Rng::new(combine(seed, combine(1_000 + stage, kind.ordinal() as u64)))
+}
+
+/// The references currently available in `tables`.
+fn refs(seed: u64, tables: &[Vec<Value>]) -> Refs {
+    Refs::collect(seed, |k| tables[k.ordinal()].iter().collect())
+}
+
+/// The timeline of customers and everything that hangs off them.
+#[derive(Debug, Default)]
+struct Skeleton {
+    customers: Vec<(i64, i64)>,
+    /// `(customer, created, updated)`.
+    conversations: Vec<(usize, i64, i64)>,
+    /// `(conversation, position, created, updated)`, grouped by conversation.
+    messages: Vec<(usize, usize, i64, i64)>,
+    /// `(conversation, created, updated)`.
+    notes: Vec<(usize, i64, i64)>,
+    /// `(klass, customer, created, updated)`.
+    kobjects: Vec<(usize, usize, i64, i64)>,
+}
+
+impl Skeleton {
+    fn build(cfg: &SimConfig, t: Timeline, klasses: usize) -> Skeleton {
+        let size = &cfg.size;
+        let mut rng = stream(cfg.seed, Kind::Customer, 1);
+        let mut s = Skeleton {
+            customers: (0..size.customers)
+                .map(|_| (t.created(&mut rng, t.span / 50), 0))
+                .collect(),
+            ..Skeleton::default()
+        };
+        let nc = s.customers.len();
+        let nconv = if nc == 0 { 0 } else { size.conversations };
+        for _ in 0..nconv {
+            let c = rng.index(nc);
+            let lo = s.customers[c].0;
+            let created = rng.range(lo, (t.now - t.span / 100).max(lo + MS));
+            s.conversations.push((c, created, 0));
+        }
+        let nmsg = if nconv == 0 { 0 } else { size.messages };
+        let mut per_conv = vec![0usize; nconv];
+        for i in 0..nmsg {
+            let j = if i < nconv { i } else { rng.index(nconv) };
+            per_conv[j] += 1;
+        }
+        for (j, &count) in per_conv.iter().enumerate() {
+            let start = s.conversations[j].1;
+            let room = (t.now - SEC - start).max(MS);
+            let gap = (room / (count as i64 + 1)).clamp(MS, 6 * HOUR);
+            let mut at = start + rng.range(10 * MS, SEC);
+            for pos in 0..count {
+                if pos > 0 {
+                    at += rng.range(gap / 10 + MS, gap);
+                }
+                let created = t.cap(at);
+                let updated = if rng.chance(0.9) {
+                    created + rng.range(0, 2 * SEC)
+                } else {
+                    rng.range(created, t.now - SEC)
+                };
+                s.messages.push((j, pos, created, t.cap(updated.max(created))));
+            }
+        }
+        if nconv > 0 {
+            for _ in 0..size.notes {
+                let j = rng.index(nconv);
+                let start = s.conversations[j].1;
+                let created = t.cap(start + rng.range(0, (t.now - start).min(2 * DAY)));
+                s.notes.push((j, created, t.updated(&mut rng, created)));
+            }
+        }
+        if nc > 0 && klasses > 0 {
+            for _ in 0..size.kobjects {
+                let (k, c) = (rng.index(klasses), rng.index(nc));
+                let created = rng.range(s.customers[c].0, t.now - HOUR);
+                s.kobjects.push((k, c, created, t.updated(&mut rng, created)));
+            }
+        }
+        // Parents are updated no earlier than their children.
+        let mut conv_last: Vec<i64> = s.conversations.iter().map(|c| c.1).collect();
+        for &(j, _, _, u) in &s.messages {
+            conv_last[j] = conv_last[j].max(u);
+        }
+        for &(j, _, u) in &s.notes {
+            conv_last[j] = conv_last[j].max(u);
+        }
+        let mut cust_last: Vec<i64> = s.customers.iter().map(|c| c.0).collect();
+        for (j, conv) in s.conversations.iter_mut().enumerate() {
+            let own = conv.1 + rng.range(0, HOUR);
+            conv.2 = t.cap(own.max(conv_last[j] + rng.range(0, 3 * SEC)));
+            cust_last[conv.0] = cust_last[conv.0].max(conv.2);
+        }
+        for &(_, c, _, u) in &s.kobjects {
+            cust_last[c] = cust_last[c].max(u);
+        }
+        for (c, cust) in s.customers.iter_mut().enumerate() {
+            let own = cust.0 + rng.range(0, DAY);
+            cust.1 = t.cap(own.max(cust_last[c] + rng.range(0, 3 * SEC)));
+        }
+        s
+    }
+}
+
+/// Generates the org `cfg` describes. Pure: the same config yields the same data.
+pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
+    let seed = cfg.seed;
+    let t = Timeline {
+        now: time::micros(cfg.now),
+        span: (i64::from(cfg.history_days) * DAY).max(HOUR),
+    };
+    let size = &cfg.size;
+    let mut ids = IdGen::new(seed);
+    let mut tables: Vec<Vec<Value>> = vec![Vec::new(); Kind::ALL.len()];
+
+    // The directory first: everything else references it. The first user is the
+    // API key's machine user, so there is always one.
+    for (kind, n, p_deleted) in [
+        (Kind::User, size.users.max(1), 0.08),
+        (Kind::Team, size.teams, 0.1),
+        (Kind::Tag, size.tags, 0.05),
+        (Kind::Shortcut, size.shortcuts, 0.05),
+        (Kind::Company, size.companies, 0.01),
+        (Kind::Klass, size.klasses, 0.0),
+    ] {
+        let refs = refs(seed, &tables);
+        let mut rng = stream(seed, kind, 0);
+        let rows = (0..n)
+            .map(|i| {
+                let created = t.created(&mut rng, DAY);
+                let updated = t.updated(&mut rng, created);
+                let mut d = Draft::new(seed, kind, ids.next(kind, created), i, created, updated);
+                d.deleted = i > 0 && rng.chance(p_deleted);
+                render(kind, &mut d, &refs)
+            })
+            .collect();
+        tables[kind.ordinal()] = rows;
+    }
+
+    let refs = refs(seed, &tables);
+    let s = Skeleton::build(cfg, t, tables[Kind::Klass.ordinal()].len());
+    let mut rng = stream(seed, Kind::Customer, 2);
+    let mut deleted = |p: f64| rng.chance(p);
+    let mut make = |kind: Kind, i: usize, created: i64, updated: i64, gone: bool, pos: usize, parents: Parents<'_>| {
+        let mut d = Draft::new(seed, kind, ids.next(kind, created), i, created, updated);
+        d.deleted = gone;
+        d.position = pos;
+        d.parents = parents;
+        render(kind, &mut d, &refs)
+    };
+
+    let customers: Vec<Value> = (s.customers.iter().enumerate())
+        .map(|(i, &(c, u))| make(Kind::Customer, i, c, u, deleted(0.01), 0, Parents::default()))
+        .collect();
+    let mut conversations: Vec<Value> = (s.conversations.iter().enumerate())
+        .map(|(i, &(cu, c, u))| {
+            let parents = Parents { customer: Some(&customers[cu]), ..Parents::default() };
+            make(Kind::Conversation, i, c, u, deleted(0.01), 0, parents)
+        })
+        .collect();
+    let messages: Vec<Value> = (s.messages.iter().enumerate())
+        .map(|(i, &(j, pos, c, u))| {
+            let conv = &conversations[j];
+            let cust = &customers[s.conversations[j].0];
+            let parents = Parents { customer: Some(cust), conversation: Some(conv), klass: None };
+            make(Kind::Message, i, c, u, false, pos, parents)
+        })
+        .collect();
+    let notes: Vec<Value> = (s.notes.iter().enumerate())
+        .map(|(i, &(j, c, u))| {
+            let conv = &conversations[j];
+            let cust = &customers[s.conversations[j].0];
+            let parents = Parents { customer: Some(cust), conversation: Some(conv), klass: None };
+            make(Kind::Note, i, c, u, deleted(0.02), 0, parents)
+        })
+        .collect();
+    let klasses = &tables[Kind::Klass.ordinal()];
+    let kobjects: Vec<Value> = (s.kobjects.iter().enumerate())
+        .map(|(i, &(k, cu, c, u))| {
+            let parents = Parents { customer: Some(&customers[cu]), conversation: None, klass: Some(&klasses[k]) };
+            make(Kind::KObject, i, c, u, deleted(0.01), 0, parents)
+        })
+        .collect();
+
+    // Summaries from children.
+    let mut by_conv: Vec<Vec<&Value>> = vec![Vec::new(); conversations.len()];
+    for (m, &(j, ..)) in messages.iter().zip(&s.messages) {
+        by_conv[j].push(m);
+    }
+    let mut notes_per_conv = vec![0usize; conversations.len()];
+    for &(j, ..) in &s.notes {
+        notes_per_conv[j] += 1;
+    }
+    for (j, conv) in conversations.iter_mut().enumerate() {
+        conversations::summarize_conversation(conv, &by_conv[j], notes_per_conv[j]);
+    }
+    let mut customers = customers;
+    let mut convs_of: Vec<Vec<&Value>> = vec![Vec::new(); customers.len()];
+    for (conv, &(cu, ..)) in conversations.iter().zip(&s.conversations) {
+        convs_of[cu].push(conv);
+    }
+    let mut klasses_of: Vec<Vec<&str>> = vec![Vec::new(); customers.len()];
+    for &(k, cu, ..) in &s.kobjects {
+        let name = resource::attr_str(&klasses[k], "name").unwrap_or_default();
+        if !klasses_of[cu].contains(&name) {
+            klasses_of[cu].push(name);
+        }
+    }
+    for (c, customer) in customers.iter_mut().enumerate() {
+        people::summarize_customer(customer, &convs_of[c], &klasses_of[c]);
+    }
+
+    tables[Kind::Customer.ordinal()] = customers;
+    tables[Kind::Conversation.ordinal()] = conversations;
+    tables[Kind::Message.ordinal()] = messages;
+    tables[Kind::Note.ordinal()] = notes;
+    tables[Kind::KObject.ordinal()] = kobjects;
+
+    for kind in Kind::ALL {
+        let mut rng = stream(seed, kind, 3);
+        let rows = &mut tables[kind.ordinal()];
+        ties::bulk_update(rows, &mut rng, t.now, t.span);
+        rows.sort_by_cached_key(|r| {
+            let created = resource::attr_str(r, "createdAt").and_then(time::parse_instant);
+            (created, resource::id(r).to_owned())
+        });
+    }
+    Dataset { tables, ids }
+}

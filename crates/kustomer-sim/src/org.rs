@@ -1,0 +1,409 @@
+//! The org's record store and the mutation API tests use to change data between
+//! (or during) syncs.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::{Map, Value};
+
+use crate::config::SimConfig;
+use crate::dataset::{self, Draft, IdGen, Parents, Refs};
+use crate::kind::Kind;
+use crate::resource;
+use crate::rng::{combine, Rng};
+use crate::time::{self, DAY, MS};
+
+/// Facts about a record the server filters and sorts on, cached so requests do not
+/// re-parse JSON. Recomputed after every mutation.
+#[derive(Debug, Clone)]
+pub(crate) struct Meta {
+    /// `createdAt`, microseconds.
+    pub created: i64,
+    /// `updatedAt`, microseconds.
+    pub updated: i64,
+    /// Soft-deleted.
+    pub deleted: bool,
+    /// The owning customer's id.
+    pub customer: Option<String>,
+    /// The owning conversation's id.
+    pub conversation: Option<String>,
+    /// A KObject's klass name.
+    pub klass: Option<String>,
+}
+
+impl Meta {
+    fn of(value: &Value) -> Meta {
+        let at = |name| {
+            resource::attr_str(value, name)
+                .and_then(time::parse_instant)
+                .unwrap_or(0)
+        };
+        let rel = |name| resource::related_id(value, name).map(str::to_owned);
+        Meta {
+            created: at("createdAt"),
+            updated: at("updatedAt"),
+            deleted: resource::is_deleted(value),
+            customer: rel("customer"),
+            conversation: rel("conversation"),
+            klass: rel("klass"),
+        }
+    }
+}
+
+/// One stored record: the resource object exactly as served, plus cached [`Meta`].
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    /// The JSON:API resource object.
+    pub value: Value,
+    /// Cached facts about it.
+    pub meta: Meta,
+}
+
+impl Row {
+    fn new(value: Value) -> Row {
+        Row {
+            meta: Meta::of(&value),
+            value,
+        }
+    }
+
+    /// The record's id.
+    pub(crate) fn id(&self) -> &str {
+        resource::id(&self.value)
+    }
+}
+
+/// The records of one kind in default list order (`createdAt`, then id) with an id index.
+#[derive(Debug, Default)]
+struct Table {
+    rows: Vec<Row>,
+    index: HashMap<String, usize>,
+}
+
+impl Table {
+    fn new(values: Vec<Value>) -> Table {
+        let mut t = Table {
+            rows: values.into_iter().map(Row::new).collect(),
+            index: HashMap::new(),
+        };
+        t.reorder();
+        t
+    }
+
+    /// Restores default order and rebuilds the index.
+    fn reorder(&mut self) {
+        self.rows
+            .sort_by(|a, b| (a.meta.created, a.id()).cmp(&(b.meta.created, b.id())));
+        self.index = (self.rows.iter().enumerate())
+            .map(|(i, r)| (r.id().to_owned(), i))
+            .collect();
+    }
+
+    fn push(&mut self, row: Row) {
+        let in_order = self
+            .rows
+            .last()
+            .is_none_or(|last| (last.meta.created, last.id()) <= (row.meta.created, row.id()));
+        self.index.insert(row.id().to_owned(), self.rows.len());
+        self.rows.push(row);
+        if !in_order {
+            self.reorder();
+        }
+    }
+}
+
+/// A simulated Kustomer org: every record of every kind, and the org's clock.
+///
+/// Obtain one through [`crate::Simulator::with_org`] (or [`Org::generate`] without a
+/// server). Mutations behave like the real API's side effects: they stamp
+/// `updatedAt` with the org clock and then advance it by one millisecond, so every
+/// change is visible to an incremental (`updatedAt`-keyed) reader.
+#[derive(Debug)]
+pub struct Org {
+    now: i64,
+    seed: u64,
+    search_window_days: Option<u32>,
+    ids: IdGen,
+    tables: Vec<Table>,
+    mutations: u64,
+}
+
+impl Org {
+    /// Generates the org `config` describes (deterministic in `config.seed`, `size`,
+    /// `now` and `history_days`).
+    pub fn generate(config: &SimConfig) -> Org {
+        let data = dataset::generate(config);
+        Org {
+            now: time::micros(config.now),
+            seed: config.seed,
+            search_window_days: config.search_window_days,
+            ids: data.ids,
+            tables: data.tables.into_iter().map(Table::new).collect(),
+            mutations: 0,
+        }
+    }
+
+    /// The org clock: the instant the next mutation will be stamped with.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc.timestamp_micros(self.now).single().unwrap_or_default()
+    }
+
+    /// Moves the org clock by `d` (e.g. to age records out of the search window).
+    pub fn advance(&mut self, d: Duration) {
+        self.now += d.num_microseconds().unwrap_or(i64::MAX / 4);
+    }
+
+    /// Every record of `kind`, soft-deleted ones included, as full JSON:API resource
+    /// objects exactly as served, in default list order (`createdAt`, then id).
+    pub fn records(&self, kind: Kind) -> Vec<&Value> {
+        self.table(kind).rows.iter().map(|r| &r.value).collect()
+    }
+
+    /// Like [`Org::records`] without soft-deleted records: what the GET lists serve.
+    pub fn live_records(&self, kind: Kind) -> Vec<&Value> {
+        (self.table(kind).rows.iter())
+            .filter(|r| !r.meta.deleted)
+            .map(|r| &r.value)
+            .collect()
+    }
+
+    /// One record by id, soft-deleted or not (the HTTP API answers 404 for deleted ones).
+    pub fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
+        self.row(kind, id).map(|r| &r.value)
+    }
+
+    /// The ids of every record of `kind` (soft-deleted included), in the order of
+    /// [`Org::records`].
+    pub fn ids(&self, kind: Kind) -> Vec<String> {
+        self.table(kind)
+            .rows
+            .iter()
+            .map(|r| r.id().to_owned())
+            .collect()
+    }
+
+    /// Edits a record: `f` changes its `attributes`; then `updatedAt` (and
+    /// `modifiedAt` where the kind has one) become the org clock, `rev` goes up by one
+    /// and the clock advances 1 ms. Returns `false` if there is no such record.
+    pub fn update(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        f: impl FnOnce(&mut Map<String, Value>),
+    ) -> bool {
+        let now = self.now;
+        let found = self.edit(kind, id, |value| {
+            if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
+                f(attrs);
+                stamp(attrs, now);
+            }
+        });
+        if found {
+            self.tick();
+        }
+        found
+    }
+
+    /// An update without attribute changes: only `updatedAt`, `modifiedAt` and `rev`
+    /// move, as when the real API records activity.
+    pub fn touch(&mut self, kind: Kind, id: &str) -> bool {
+        self.update(kind, id, |_| {})
+    }
+
+    /// Gives `n` live records of `kind` (chosen deterministically) the *same*
+    /// `updatedAt` (the org clock), then advances the clock 1 ms: a bulk update, for
+    /// tests of ties. Returns the ids touched (fewer when fewer records exist).
+    pub fn touch_many_at_once(&mut self, kind: Kind, n: usize) -> Vec<String> {
+        let live: Vec<String> = (self.table(kind).rows.iter())
+            .filter(|r| !r.meta.deleted)
+            .map(|r| r.id().to_owned())
+            .collect();
+        let mut rng = self.mutation_rng();
+        let chosen = rng.sample(&live, n);
+        let now = self.now;
+        for id in &chosen {
+            self.edit(kind, id, |value| {
+                if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
+                    stamp(attrs, now);
+                }
+            });
+        }
+        self.tick();
+        chosen
+    }
+
+    /// Creates a realistic new record of `kind`, linked to random live parents
+    /// (creating a parent first if there is none), with `createdAt` = `updatedAt` =
+    /// the org clock, which then advances 1 ms. Returns its id.
+    ///
+    /// Parents' summaries (e.g. a conversation's `messageCount`) are left as they
+    /// were: tests that need them changed do so with [`Org::update`].
+    pub fn insert(&mut self, kind: Kind) -> String {
+        let parent_kinds: &[Kind] = match kind {
+            Kind::Conversation => &[Kind::Customer],
+            Kind::Message | Kind::Note => &[Kind::Conversation],
+            Kind::KObject => &[Kind::Klass, Kind::Customer],
+            _ => &[],
+        };
+        let mut rng = self.mutation_rng();
+        let mut chosen: Vec<Value> = Vec::new();
+        for &pk in parent_kinds {
+            let mut live = self.live_records(pk);
+            if live.is_empty() {
+                let id = self.insert(pk);
+                live = self.get(pk, &id).into_iter().collect();
+            }
+            chosen.push(live[rng.index(live.len())].clone());
+        }
+        let customer = match kind {
+            Kind::Message | Kind::Note => chosen
+                .first()
+                .and_then(|c| resource::related_id(c, "customer"))
+                .and_then(|id| self.get(Kind::Customer, id))
+                .cloned(),
+            Kind::KObject => chosen.get(1).cloned(),
+            _ => chosen.first().cloned(),
+        };
+        let mut parents = Parents {
+            customer: customer.as_ref(),
+            ..Parents::default()
+        };
+        match kind {
+            Kind::Message | Kind::Note => parents.conversation = chosen.first(),
+            Kind::KObject => parents.klass = chosen.first(),
+            _ => {}
+        }
+        let position = parents.conversation.map_or(0, |c| {
+            let conv = resource::id(c);
+            (self.table(Kind::Message).rows.iter())
+                .filter(|r| r.meta.conversation.as_deref() == Some(conv))
+                .count()
+        });
+        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let ordinal = self.table(kind).rows.len();
+        let id = self.ids.next(kind, self.now);
+        let mut draft = Draft::new(self.seed, kind, id.clone(), ordinal, self.now, self.now);
+        draft.position = position;
+        draft.parents = parents;
+        let value = dataset::render(kind, &mut draft, &refs);
+        self.tables[kind.ordinal()].push(Row::new(value));
+        self.tick();
+        id
+    }
+
+    /// Soft-deletes a record: `deleted: true` (users only get `deletedAt`), `deletedAt`
+    /// = `updatedAt` = the org clock, `deletedBy` where the kind has it; the clock then
+    /// advances 1 ms. The record then answers 404 and leaves the GET lists, and search
+    /// returns it only with `includeDeleted`. Returns `false` if it does not exist or
+    /// is already deleted.
+    pub fn delete(&mut self, kind: Kind, id: &str) -> bool {
+        if self.row(kind, id).is_none_or(|r| r.meta.deleted) {
+            return false;
+        }
+        let now = self.now;
+        let by = Refs::collect(self.seed, |k| self.records(k)).machine_user;
+        self.edit(kind, id, |value| {
+            if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
+                if kind.has_deleted_flag() {
+                    attrs.insert("deleted".into(), Value::Bool(true));
+                }
+                attrs.insert("deletedAt".into(), Value::String(time::format(now)));
+                stamp(attrs, now);
+            }
+            if matches!(kind, Kind::Note | Kind::Team | Kind::Tag) {
+                if let Some(rels) = value
+                    .get_mut("relationships")
+                    .and_then(Value::as_object_mut)
+                {
+                    rels.insert("deletedBy".into(), resource::user(&by));
+                }
+            }
+        });
+        self.tick();
+        true
+    }
+
+    // ----- crate-internal views for the server -----
+
+    /// The stored rows of `kind`, in default list order.
+    pub(crate) fn rows(&self, kind: Kind) -> &[Row] {
+        &self.table(kind).rows
+    }
+
+    /// One stored row.
+    pub(crate) fn row(&self, kind: Kind, id: &str) -> Option<&Row> {
+        let t = self.table(kind);
+        t.index.get(id).map(|&i| &t.rows[i])
+    }
+
+    /// The live klass with this name.
+    pub(crate) fn klass_named(&self, name: &str) -> Option<&Row> {
+        (self.rows(Kind::Klass).iter())
+            .find(|r| !r.meta.deleted && resource::attr_str(&r.value, "name") == Some(name))
+    }
+
+    /// The org clock in microseconds.
+    pub(crate) fn now_micros(&self) -> i64 {
+        self.now
+    }
+
+    /// The oldest `updatedAt` search still sees, if the window is enabled.
+    pub(crate) fn search_window_start(&self) -> Option<i64> {
+        self.search_window_days
+            .map(|days| self.now - i64::from(days) * DAY)
+    }
+
+    /// The seed the org was generated from.
+    pub(crate) fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The API key's machine user (`/v1/users/current`).
+    pub(crate) fn current_user(&self) -> Option<&Value> {
+        (self.rows(Kind::User).iter())
+            .map(|r| &r.value)
+            .find(|u| resource::attr_str(u, "userType") == Some("machine"))
+    }
+
+    fn table(&self, kind: Kind) -> &Table {
+        &self.tables[kind.ordinal()]
+    }
+
+    /// Applies `f` to a stored record and refreshes its cached facts.
+    fn edit(&mut self, kind: Kind, id: &str, f: impl FnOnce(&mut Value)) -> bool {
+        let table = &mut self.tables[kind.ordinal()];
+        let Some(&i) = table.index.get(id) else {
+            return false;
+        };
+        let row = &mut table.rows[i];
+        let created = row.meta.created;
+        f(&mut row.value);
+        row.meta = Meta::of(&row.value);
+        if row.meta.created != created {
+            table.reorder();
+        }
+        true
+    }
+
+    /// A generator for one mutation, deterministic in the seed and the mutation count.
+    fn mutation_rng(&mut self) -> Rng {
+        self.mutations += 1;
+        Rng::new(combine(self.seed, combine(0x6d75_7461, self.mutations)))
+    }
+
+    fn tick(&mut self) {
+        self.now += MS;
+    }
+}
+
+/// Stamps an edit: `updatedAt` (and `modifiedAt` if present) = `now`, `rev` + 1.
+fn stamp(attrs: &mut Map<String, Value>, now: i64) {
+    let at = Value::String(time::format(now));
+    attrs.insert("updatedAt".into(), at.clone());
+    if attrs.contains_key("modifiedAt") {
+        attrs.insert("modifiedAt".into(), at);
+    }
+    if let Some(rev) = attrs.get("rev").and_then(Value::as_u64) {
+        attrs.insert("rev".into(), Value::from(rev + 1));
+    }
+}

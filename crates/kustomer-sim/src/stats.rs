@@ -1,0 +1,19 @@
+//! Request counters, for tests and benchmarks that assert on traffic.
+
+use std::collections::BTreeMap;
+
+/// What the server has seen since it started (or since [`crate::Simulator::reset_stats`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request received, whatever its outcome.
+    pub requests: u64,
+    /// Authenticated `POST /v1/customers/search` requests (throttled ones included).
+    pub search_requests: u64,
+    /// Requests answered 429.
+    pub throttled: u64,
+    /// Requests answered 401.
+    pub unauthorized: u64,
+    /// Authenticated requests per endpoint template, e.g. `GET /v1/customers/{id}`;
+    /// unknown paths count under `other`.
+    pub by_family: BTreeMap<String, u64>,
+}

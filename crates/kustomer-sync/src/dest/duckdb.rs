@@ -1,0 +1,262 @@
+//! The embedded default destination: one DuckDB file.
+//!
+//! Rows are bulk-appended into temporary staging tables, then merged with
+//! set-based statements (delete by key, insert from staging) inside one
+//! transaction together with the stream's bookmark: a kill at any instant
+//! leaves either the whole batch or none of it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use duckdb::types::{TimeUnit, ToSqlOutput, Value, ValueRef};
+use duckdb::{appender_params_from_iter, params, Connection, ToSql};
+use kustomer_models::{Cell, LogicalType, TableDef};
+
+use super::{Destination, StreamTables, WriteBatch, WriteStats};
+use crate::error::SyncError;
+
+/// The table holding each stream's bookmark.
+pub const STATE_TABLE: &str = "_kustomer_state";
+
+/// DuckDB's type for a logical type: the one place this mapping lives.
+pub fn sql_type(ty: LogicalType) -> &'static str {
+    match ty {
+        LogicalType::Text => "VARCHAR",
+        LogicalType::BigInt => "BIGINT",
+        LogicalType::Double => "DOUBLE",
+        LogicalType::Boolean => "BOOLEAN",
+        // UTC instants; DuckDB's TIMESTAMPTZ needs the ICU extension to print.
+        LogicalType::Timestamp => "TIMESTAMP",
+        LogicalType::Json => "JSON",
+        _ => "VARCHAR",
+    }
+}
+
+/// Quotes an identifier.
+pub fn ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn db_err(context: &str) -> impl Fn(duckdb::Error) -> SyncError + '_ {
+    move |e| SyncError::Destination(format!("duckdb: {context}: {e}"))
+}
+
+/// A DuckDB database file (or an in-memory database).
+pub struct DuckDbDestination {
+    conn: Connection,
+    /// Columns known to exist per table, so DDL runs once per table per run.
+    columns: HashMap<String, Vec<String>>,
+}
+
+impl std::fmt::Debug for DuckDbDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDbDestination").field("tables", &self.columns.len()).finish()
+    }
+}
+
+impl DuckDbDestination {
+    /// Opens (or creates) a database file.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, SyncError> {
+        let path = path.as_ref();
+        let conn = Connection::open(path)
+            .map_err(|e| SyncError::Destination(format!("cannot open DuckDB file {}: {e}", path.display())))?;
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database (tests, dry runs).
+    pub fn in_memory() -> Result<Self, SyncError> {
+        Self::with_connection(Connection::open_in_memory().map_err(db_err("open in memory"))?)
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self, SyncError> {
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
+        ))
+        .map_err(db_err("create state table"))?;
+        Ok(DuckDbDestination { conn, columns: HashMap::new() })
+    }
+
+    /// The underlying connection, for queries.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn existing_columns(&self, table: &str) -> Result<Vec<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position")
+            .map_err(db_err("read columns"))?;
+        let rows = stmt.query_map(params![table], |r| r.get::<_, String>(0)).map_err(db_err("read columns"))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read columns"))
+    }
+
+    fn ensure_table(&mut self, def: &TableDef) -> Result<(), SyncError> {
+        if let Some(known) = self.columns.get(&def.name) {
+            if def.columns.iter().all(|c| known.contains(&c.name)) {
+                return Ok(());
+            }
+        }
+        let cols: Vec<String> = def
+            .columns
+            .iter()
+            .map(|c| {
+                let null = if c.nullable { "" } else { " NOT NULL" };
+                format!("{} {}{null}", ident(&c.name), sql_type(c.ty))
+            })
+            .collect();
+        let pk: Vec<String> = def.primary_key.iter().map(|k| ident(k)).collect();
+        let ddl = format!(
+            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))",
+            ident(&def.name),
+            cols.join(", "),
+            pk.join(", ")
+        );
+        self.conn.execute_batch(&ddl).map_err(db_err("create table"))?;
+        // Schema evolution: add what is missing, never drop what is there.
+        let mut existing = self.existing_columns(&def.name)?;
+        for c in &def.columns {
+            if !existing.contains(&c.name) {
+                tracing::info!(table = %def.name, column = %c.name, "adding column");
+                self.conn
+                    .execute_batch(&format!(
+                        "ALTER TABLE {} ADD COLUMN {} {}",
+                        ident(&def.name),
+                        ident(&c.name),
+                        sql_type(c.ty)
+                    ))
+                    .map_err(db_err("add column"))?;
+                existing.push(c.name.clone());
+            }
+        }
+        self.columns.insert(def.name.clone(), existing);
+        Ok(())
+    }
+}
+
+struct SqlCell<'a>(&'a Cell);
+
+impl ToSql for SqlCell<'_> {
+    fn to_sql(&self) -> duckdb::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Cell::Null => ToSqlOutput::Owned(Value::Null),
+            Cell::Bool(b) => ToSqlOutput::Owned(Value::Boolean(*b)),
+            Cell::Int(i) => ToSqlOutput::Owned(Value::BigInt(*i)),
+            Cell::Float(f) => ToSqlOutput::Owned(Value::Double(*f)),
+            Cell::Text(s) | Cell::Json(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Cell::Timestamp(t) => ToSqlOutput::Owned(Value::Timestamp(TimeUnit::Microsecond, t.timestamp_micros())),
+            _ => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+/// Stages rows of `def` in a temp table and returns its name.
+fn stage<'r>(
+    tx: &Connection,
+    def: &TableDef,
+    slot: usize,
+    rows: impl Iterator<Item = &'r Vec<Cell>>,
+) -> Result<String, SyncError> {
+    let name = format!("_stage_{slot}");
+    let cols: Vec<String> = def.columns.iter().map(|c| format!("{} {}", ident(&c.name), sql_type(c.ty))).collect();
+    tx.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} ({})", cols.join(", ")))
+        .map_err(db_err("create staging table"))?;
+    let mut app = tx.appender_to_catalog_and_db(&name, "temp", "main").map_err(db_err("appender"))?;
+    for row in rows {
+        if row.len() != def.columns.len() {
+            return Err(SyncError::Destination(format!(
+                "row for {} has {} cells, table has {} columns",
+                def.name,
+                row.len(),
+                def.columns.len()
+            )));
+        }
+        app.append_row(appender_params_from_iter(row.iter().map(SqlCell)))
+            .map_err(db_err("append"))?;
+    }
+    app.flush().map_err(db_err("flush"))?;
+    Ok(name)
+}
+
+impl Destination for DuckDbDestination {
+    fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
+        for def in tables.all() {
+            self.ensure_table(def)?;
+        }
+        Ok(())
+    }
+
+    fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT bookmark FROM {STATE_TABLE} WHERE stream = ?"))
+            .map_err(db_err("read bookmark"))?;
+        let mut rows = stmt.query(params![stream]).map_err(db_err("read bookmark"))?;
+        match rows.next().map_err(db_err("read bookmark"))? {
+            Some(row) => Ok(Some(row.get(0).map_err(db_err("read bookmark"))?)),
+            None => Ok(None),
+        }
+    }
+
+    fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
+        self.prepare(&batch.tables)?;
+        let tables = &batch.tables;
+        let tx = self.conn.transaction().map_err(db_err("begin"))?;
+        let mut stats = WriteStats::default();
+        if !batch.records.is_empty() {
+            let parent = &tables.parent;
+            let stage_parent = stage(&tx, parent, 0, batch.records.iter().map(|r| &r.row))?;
+            let pt = ident(&parent.name);
+            let existing: i64 = tx
+                .query_row(&format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"), [], |r| {
+                    r.get(0)
+                })
+                .map_err(db_err("count existing"))?;
+            stats.updated = existing as u64;
+            stats.inserted = batch.records.len() as u64 - existing as u64;
+            let cols: Vec<String> = parent.columns.iter().map(|c| ident(&c.name)).collect();
+            let cols = cols.join(", ");
+            tx.execute_batch(&format!(
+                "DELETE FROM {pt} WHERE id IN (SELECT id FROM {stage_parent});
+                 INSERT INTO {pt} ({cols}) SELECT {cols} FROM {stage_parent};"
+            ))
+            .map_err(db_err("merge parent rows"))?;
+            // Children follow their parent: replaced wholesale.
+            for (i, child) in tables.children.iter().enumerate() {
+                let ct = ident(&child.name);
+                let pcol = ident(child.parent_column().unwrap_or("parent_id"));
+                tx.execute_batch(&format!("DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"))
+                    .map_err(db_err("delete child rows"))?;
+                let n: usize = batch.records.iter().map(|r| r.children.get(i).map_or(0, Vec::len)).sum();
+                if n == 0 {
+                    continue;
+                }
+                let rows = batch.records.iter().flat_map(|r| r.children.get(i).into_iter().flatten());
+                let stage_child = stage(&tx, child, 1, rows)?;
+                let cols: Vec<String> = child.columns.iter().map(|c| ident(&c.name)).collect();
+                let cols = cols.join(", ");
+                tx.execute_batch(&format!("INSERT INTO {ct} ({cols}) SELECT {cols} FROM {stage_child}"))
+                    .map_err(db_err("insert child rows"))?;
+                stats.child_rows += n as u64;
+            }
+        }
+        if let Some(bm) = &batch.bookmark {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {STATE_TABLE} VALUES (?, ?, now()::TIMESTAMP) ON CONFLICT (stream) DO UPDATE SET bookmark = excluded.bookmark, updated_at = excluded.updated_at"
+                ),
+                params![batch.stream, bm],
+            )
+            .map_err(db_err("write bookmark"))?;
+        }
+        tx.commit().map_err(db_err("commit"))?;
+        Ok(stats)
+    }
+
+    fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
+            .map_err(db_err("count rows"))?;
+        Ok(n as u64)
+    }
+}

@@ -1,0 +1,206 @@
+//! Keyset reading of search: past the 100-page cap and past any number of
+//! records sharing one `updatedAt`, with no loss, no endless loop, and no
+//! record emitted twice for the same position.
+//!
+//! Offset paging over a live, `updatedAt`-sorted result skips records (one
+//! updated on page 1 moves to the end and page 2 starts a record later), so
+//! every request is page 1 of `updatedAt >= bookmark`, and the records the
+//! bookmark already covers are dropped by id. Only when a whole page shares
+//! one instant does the stream page through that instant (a tie window,
+//! `gte T` and `lte T`), repeating the window until the ids seen account for
+//! the server's total, since a tie window can shrink while it is read.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use futures::Stream;
+use kustomer_api::search::{Criterion, QueryContext, SearchQuery, SortOrder};
+use kustomer_api::{Client, SEARCH_PAGE_CAP};
+use kustomer_models::{Entity, Page};
+
+use crate::bookmark::Bookmark;
+use crate::error::SyncError;
+
+/// How a keyset stream reads.
+#[derive(Debug, Clone)]
+pub struct KeysetOptions {
+    /// Which search context (`conversation`, …).
+    pub context: QueryContext,
+    /// Records per request (the server clamps at 500).
+    pub page_size: u32,
+    /// Lower bound of a first sync (no bookmark yet); `None` reads all history.
+    pub start_date: Option<DateTime<Utc>>,
+    /// Extra criteria (`conversation_status equals done`, …).
+    pub filters: Vec<Criterion>,
+    /// Ask for deleted records too, so their `deleted` flag is loaded.
+    pub include_deleted: bool,
+    /// How many times a tie window is re-read when its count falls short.
+    pub max_tie_passes: u32,
+}
+
+impl KeysetOptions {
+    /// Defaults for a context: 500 per page, deleted records included.
+    pub fn new(context: QueryContext) -> Self {
+        KeysetOptions {
+            context,
+            page_size: 500,
+            start_date: None,
+            filters: Vec::new(),
+            include_deleted: true,
+            max_tie_passes: 4,
+        }
+    }
+}
+
+/// Records of one page and the bookmark that covers them (and everything
+/// before). A destination that commits both together can never lose or
+/// double-count across a crash.
+#[derive(Debug)]
+pub struct KeysetBatch<E> {
+    /// New records, in the order read.
+    pub records: Vec<E>,
+    /// The position after these records.
+    pub bookmark: Bookmark,
+}
+
+fn base_query(opts: &KeysetOptions) -> SearchQuery {
+    let mut q = SearchQuery::new(opts.context.clone())
+        .sort(opts.context.updated_at_field(), SortOrder::Asc)
+        .include_deleted(opts.include_deleted);
+    q.and.extend(opts.filters.iter().cloned());
+    q
+}
+
+/// Effective page size: the server may clamp what was asked for.
+fn served_page_size<E>(page: &Page<E>, asked: u32) -> usize {
+    page.meta.page_size.map(|c| c.0.max(1) as usize).unwrap_or(asked as usize).min(asked as usize)
+}
+
+/// A lazy stream of batches from `start` onwards. Nothing is requested
+/// before the first poll; the stream ends when it has caught up.
+pub fn keyset_stream<E: Entity>(
+    client: Client,
+    opts: KeysetOptions,
+    start: Bookmark,
+) -> impl Stream<Item = Result<KeysetBatch<E>, SyncError>> + Send + 'static {
+    async_stream::try_stream! {
+        let field = opts.context.updated_at_field();
+        let mut bm = start;
+        loop {
+            let mut q = base_query(&opts);
+            match (bm.updated_at, bm.complete) {
+                (None, _) => {
+                    if let Some(s) = opts.start_date {
+                        q = q.and(Criterion::gte(&field, s));
+                    }
+                }
+                (Some(t), false) => q = q.and(Criterion::gte(&field, t)),
+                (Some(t), true) => q = q.and(Criterion::gt(&field, t)),
+            }
+            let page: Page<E> = client.search_page(&q, 1, opts.page_size).await?;
+            let full = page.data.len() >= served_page_size(&page, opts.page_size);
+            let first = page.data.first().and_then(Entity::updated_at);
+            let last = page.data.last().and_then(Entity::updated_at);
+            if full && first.is_some() && first == last {
+                // A whole page at one instant: the group may be larger than a
+                // page, so read it as a tie window before moving on.
+                let at = first.expect("checked");
+                for await batch in tie_window::<E>(client.clone(), opts.clone(), at, bm.clone()) {
+                    let batch = batch?;
+                    bm = batch.bookmark.clone();
+                    yield batch;
+                }
+                continue;
+            }
+            let caught_up = !full || page.links.next.is_none();
+            let before = bm.clone();
+            let mut records = Vec::with_capacity(page.data.len());
+            for r in page.data {
+                let (id, at) = (r.id().to_owned(), r.updated_at());
+                if bm.covers(&id, at) {
+                    continue;
+                }
+                bm.advance(&id, at);
+                records.push(r);
+            }
+            let moved = bm != before;
+            if !records.is_empty() || moved {
+                yield KeysetBatch { records, bookmark: bm.clone() };
+            }
+            if caught_up {
+                break;
+            }
+            if !moved {
+                // A full page that taught us nothing; never loop on it.
+                Err(SyncError::Stalled { context: opts.context.as_str().to_owned(), at: bm.updated_at })?;
+            }
+        }
+    }
+}
+
+/// Reads every record whose `updatedAt` is exactly `at`, by page number,
+/// repeating the pass until the distinct ids seen reach the server's total.
+fn tie_window<E: Entity>(
+    client: Client,
+    opts: KeysetOptions,
+    at: DateTime<Utc>,
+    start: Bookmark,
+) -> impl Stream<Item = Result<KeysetBatch<E>, SyncError>> + Send + 'static {
+    async_stream::try_stream! {
+        let field = opts.context.updated_at_field();
+        let q = base_query(&opts).and(Criterion::gte(&field, at)).and(Criterion::lte(&field, at));
+        let mut bm = start;
+        if bm.updated_at != Some(at) {
+            bm.updated_at = Some(at);
+            bm.ids_at.clear();
+            bm.complete = false;
+        }
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for pass in 1..=opts.max_tie_passes.max(1) {
+            let mut total = None;
+            let mut page_no = 1u32;
+            loop {
+                let page: Page<E> = client.search_page(&q, page_no, opts.page_size).await?;
+                total = page.meta.total.map(|c| c.0.max(0) as usize).or(total);
+                let more = page.links.next.is_some() && !page.data.is_empty();
+                let mut records = Vec::new();
+                for r in page.data {
+                    let id = r.id().to_owned();
+                    seen.insert(id.clone());
+                    if r.updated_at() != Some(at) || bm.covers(&id, Some(at)) {
+                        continue;
+                    }
+                    bm.advance(&id, Some(at));
+                    records.push(r);
+                }
+                if !records.is_empty() {
+                    yield KeysetBatch { records, bookmark: bm.clone() };
+                }
+                if !more {
+                    break;
+                }
+                if page_no >= SEARCH_PAGE_CAP {
+                    Err(SyncError::TieGroupTooLarge {
+                        context: opts.context.as_str().to_owned(),
+                        at,
+                        total: total.unwrap_or(0),
+                    })?;
+                }
+                page_no += 1;
+            }
+            // The window only shrinks (records leave it when updated), and a
+            // record leaving shifts the others back a slot: if we saw fewer
+            // ids than the server counts, one may have slipped past a page
+            // boundary, so read the window again.
+            match total {
+                Some(t) if seen.len() < t && pass < opts.max_tie_passes => {
+                    tracing::debug!(context = opts.context.as_str(), %at, seen = seen.len(), total = t, pass, "re-reading tie window");
+                    continue;
+                }
+                _ => break,
+            }
+        }
+        bm.complete = true;
+        yield KeysetBatch { records: Vec::new(), bookmark: bm };
+    }
+}

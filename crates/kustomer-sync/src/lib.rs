@@ -1,0 +1,45 @@
+//! Lazy, incremental streams of Kustomer records, and the engine that loads
+//! them into warehouse destinations.
+//!
+//! - [`keyset`]: search read by keyset on (`updatedAt`, ids at that instant),
+//!   past the 100-page cap and any number of ties.
+//! - [`catalog`]: every stream, its mode and tables.
+//! - [`dest`]: the [`dest::Destination`] trait; DuckDB behind the `duckdb`
+//!   feature (off here, on in the root `kustomer` crate), so a program that
+//!   only embeds the streams never compiles DuckDB.
+//! - [`Engine`]: runs streams concurrently on shared rate budgets into one
+//!   destination, committing each batch with its bookmark.
+//!
+//! Embedding a stream without any destination:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use futures::TryStreamExt;
+//! use kustomer_api::{search::QueryContext, Client};
+//! use kustomer_models::Conversation;
+//! use kustomer_sync::{keyset_stream, Bookmark, KeysetOptions};
+//!
+//! let client = Client::builder().org("acme").token("…").build()?;
+//! let opts = KeysetOptions::new(QueryContext::Conversation);
+//! let mut batches = std::pin::pin!(keyset_stream::<Conversation>(client, opts, Bookmark::default()));
+//! while let Some(batch) = batches.try_next().await? {
+//!     for c in &batch.records {
+//!         println!("{} {:?}", c.id, c.attributes.status);
+//!     }
+//!     // Persist batch.bookmark with the records to resume exactly here.
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod bookmark;
+pub mod catalog;
+pub mod dest;
+mod engine;
+pub mod error;
+pub mod keyset;
+
+pub use bookmark::Bookmark;
+pub use catalog::{catalog, Mode, StreamDef};
+pub use engine::{Engine, Progress, ProgressFn, RunReport, StreamReport, SyncOptions};
+pub use error::SyncError;
+pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
