@@ -46,7 +46,11 @@ impl CustomKind {
         ];
         for (suffix, kind) in SUFFIXES {
             if let Some(stem) = name.strip_suffix(suffix) {
-                if stem.chars().last().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+                if stem
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                {
                     return kind;
                 }
             }
@@ -97,7 +101,9 @@ impl CustomValue {
             CustomKind::Str | CustomKind::Txt | CustomKind::Url => {
                 serde_json::from_str::<String>(text).ok().map(CustomValue::Text)
             }
-            CustomKind::Num => serde_json::from_str::<serde_json::Number>(text).ok().map(CustomValue::Num),
+            CustomKind::Num => serde_json::from_str::<serde_json::Number>(text)
+                .ok()
+                .map(CustomValue::Num),
             CustomKind::Bool => serde_json::from_str::<bool>(text).ok().map(CustomValue::Bool),
             CustomKind::At => serde_json::from_str::<DateTime<Utc>>(text).ok().map(CustomValue::At),
             CustomKind::Unknown => return CustomValue::Other(raw),

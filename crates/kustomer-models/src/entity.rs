@@ -60,14 +60,19 @@ pub fn child_table(parent_table: &str, parent_column: &str, name: String, column
         name,
         columns,
         primary_key: vec![parent_column.to_owned(), POSITION_COLUMN.to_owned()],
-        parent: Some(ParentKey { table: parent_table.to_owned(), column: parent_column.to_owned() }),
+        parent: Some(ParentKey {
+            table: parent_table.to_owned(),
+            column: parent_column.to_owned(),
+        }),
     }
 }
 
 /// Takes a to-one relationship's id for its `<name>_id` column. A value of
 /// another shape stays in `relationships` so it reaches `_extra`.
 pub fn take_to_one(relationships: &mut Relationships, name: &str) -> Cell {
-    let Some(rel) = relationships.remove(name) else { return Cell::Null };
+    let Some(rel) = relationships.remove(name) else {
+        return Cell::Null;
+    };
     match rel.id() {
         Some(id) => Cell::Text(id.to_owned()),
         None => {
@@ -81,7 +86,9 @@ pub fn take_to_one(relationships: &mut Relationships, name: &str) -> Cell {
 
 /// Child rows from a to-many relationship (`userMentions` → user ids).
 pub fn relationship_child_rows(parent_id: &str, relationships: &mut Relationships, name: &str) -> Vec<Row> {
-    let Some(rel) = relationships.remove(name) else { return Vec::new() };
+    let Some(rel) = relationships.remove(name) else {
+        return Vec::new();
+    };
     let ids: Vec<Flex> = rel.ids().into_iter().map(|s| Flex::Text(s.to_owned())).collect();
     child_rows(parent_id, Some(ids))
 }

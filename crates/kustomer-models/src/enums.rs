@@ -74,7 +74,6 @@ macro_rules! string_enum {
     };
 }
 
-
 string_enum! {
     /// A conversation's status.
     pub enum ConversationStatus { Open = "open", Done = "done", Snoozed = "snoozed" }

@@ -45,8 +45,7 @@ impl<'de> Deserialize<'de> for RelationshipData {
                 f.write_str("a resource identifier or a list of them")
             }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
-                ResourceIdentifier::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(RelationshipData::One)
+                ResourceIdentifier::deserialize(de::value::MapAccessDeserializer::new(map)).map(RelationshipData::One)
             }
             fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<Self::Value, S::Error> {
                 Vec::<ResourceIdentifier>::deserialize(de::value::SeqAccessDeserializer::new(seq))
@@ -105,7 +104,10 @@ impl Relationship {
 
     /// The `self` link, whichever key (`links` or `link`) carried it.
     pub fn self_link(&self) -> Option<&str> {
-        self.links.as_ref().or(self.link.as_ref()).and_then(|l| l.self_link.as_deref())
+        self.links
+            .as_ref()
+            .or(self.link.as_ref())
+            .and_then(|l| l.self_link.as_deref())
     }
 }
 

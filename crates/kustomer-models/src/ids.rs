@@ -17,7 +17,10 @@ pub struct Id<T> {
 impl<T> Id<T> {
     /// Wraps an id string.
     pub fn new(value: impl Into<String>) -> Self {
-        Id { value: value.into(), _marker: PhantomData }
+        Id {
+            value: value.into(),
+            _marker: PhantomData,
+        }
     }
 
     /// The id as text.

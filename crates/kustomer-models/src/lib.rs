@@ -25,10 +25,10 @@
 mod cell;
 mod custom;
 pub mod decode;
-pub mod entity;
-pub mod envelope;
 mod entities;
+pub mod entity;
 mod enums;
+pub mod envelope;
 mod ids;
 mod naming;
 pub mod record;
@@ -38,8 +38,8 @@ pub mod value;
 pub use cell::{Cell, Row};
 pub use custom::{CustomAttributes, CustomKind, CustomValue};
 pub use decode::{decode, DecodeError};
-pub use entity::{Entity, EntitySchema, FlatRecord};
 pub use entities::*;
+pub use entity::{Entity, EntitySchema, FlatRecord};
 pub use enums::{Channel, ConversationStatus, Direction, KlassStatus, MessageStatus, UserType};
 pub use envelope::{
     Page, PageLinks, PageMeta, Relationship, RelationshipData, RelationshipLinks, Relationships, Resource,
@@ -49,7 +49,6 @@ pub use ids::Id;
 pub use naming::snake_case;
 pub use table::{Column, LogicalType, ParentKey, TableDef};
 pub use value::{Count, Flex, Json};
-
 
 /// The schema of every entity this crate models, in catalogue order: Customer,
 /// Conversation, Message, Note, Company, KObject, User, Team, Tag, Shortcut,

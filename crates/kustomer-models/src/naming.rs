@@ -53,7 +53,10 @@ mod tests {
             ("id", "id"),
             ("updatedAt", "updated_at"),
             ("sharedExternalIds", "shared_external_ids"),
-            ("lastMessageUnrespondedToSinceLastDone", "last_message_unresponded_to_since_last_done"),
+            (
+                "lastMessageUnrespondedToSinceLastDone",
+                "last_message_unresponded_to_since_last_done",
+            ),
             ("totalSpentNum", "total_spent_num"),
             ("s3DataUrl", "s3_data_url"),
             ("ABC", "abc"),

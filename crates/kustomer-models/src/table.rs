@@ -37,12 +37,20 @@ pub struct Column {
 impl Column {
     /// A nullable column.
     pub fn new(name: impl Into<String>, ty: LogicalType) -> Self {
-        Column { name: name.into(), ty, nullable: true }
+        Column {
+            name: name.into(),
+            ty,
+            nullable: true,
+        }
     }
 
     /// A NOT NULL column (keys).
     pub fn required(name: impl Into<String>, ty: LogicalType) -> Self {
-        Column { name: name.into(), ty, nullable: false }
+        Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+        }
     }
 }
 

@@ -202,7 +202,9 @@ impl<'de> Deserialize<'de> for Count {
                 Ok(Count(v))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                i64::try_from(v).map(Count).map_err(|_| E::custom("integer out of range"))
+                i64::try_from(v)
+                    .map(Count)
+                    .map_err(|_| E::custom("integer out of range"))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Count, E> {
                 if v.fract() == 0.0 && v.abs() < 9.0e15 {
@@ -212,7 +214,10 @@ impl<'de> Deserialize<'de> for Count {
                 }
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
-                v.trim().parse().map(Count).map_err(|_| E::custom(format!("expected an integer, got {v:?}")))
+                v.trim()
+                    .parse()
+                    .map(Count)
+                    .map_err(|_| E::custom(format!("expected an integer, got {v:?}")))
             }
         }
         d.deserialize_any(V)

@@ -28,7 +28,13 @@ fn flattened<E: Entity>(name: &str) -> Value {
             for row in table_rows {
                 assert_eq!(row.len(), def.columns.len(), "{}: row width", def.name);
                 for (cell, col) in row.iter().zip(&def.columns) {
-                    assert!(cell.fits(col.ty), "{}.{}: {cell:?} does not fit {:?}", def.name, col.name, col.ty);
+                    assert!(
+                        cell.fits(col.ty),
+                        "{}.{}: {cell:?} does not fit {:?}",
+                        def.name,
+                        col.name,
+                        col.ty
+                    );
                     assert!(col.nullable || !cell.is_null(), "{}.{} is NULL", def.name, col.name);
                 }
                 rows[i].push(serde_json::to_value(&row).unwrap());

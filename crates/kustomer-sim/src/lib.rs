@@ -1,1 +1,151 @@
-//! placeholder
+//! An offline, deterministic Kustomer org served over HTTP on loopback.
+//!
+//! Tests, examples and benchmarks point a Kustomer client at
+//! [`Simulator::base_url`] instead of a real org. The simulator follows the real API
+//! as `shared/kustomer-api.md` describes it, including the parts clients get wrong:
+//! relative links with `null` ends, clamped page sizes, search's 100-page cap,
+//! an undefined order among records sharing one `updatedAt`, bulk updates larger
+//! than a page, two error-body shapes, and fixed-window rate limits.
+//!
+//! Everything derives from [`SimConfig::seed`]: the same config serves the same
+//! bytes. Tests change the data between (or during) syncs through
+//! [`Simulator::with_org`].
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use kustomer_sim::{Kind, SimConfig, Simulator};
+//!
+//! let sim = Simulator::start(SimConfig::tiny()).await?;
+//! let id = sim.with_org(|org| org.insert(Kind::Conversation));
+//! println!("{} now also serves conversation {id}", sim.base_url());
+//! sim.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod config;
+mod dataset;
+mod errors;
+mod kind;
+mod limits;
+mod org;
+mod paging;
+mod resource;
+mod rng;
+mod routes;
+mod search;
+mod server;
+mod stats;
+mod time;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{OrgSize, SimConfig};
+pub use kind::Kind;
+pub use org::Org;
+pub use stats::SimStats;
+
+use server::{lock, Shared};
+
+/// A running simulated org: an HTTP server on loopback plus a handle to its data.
+///
+/// Dropping it stops the server abruptly; [`Simulator::shutdown`] stops it gracefully.
+#[derive(Debug)]
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Simulator {
+    /// Generates the org and serves it on `127.0.0.1` at a free port.
+    pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
+        Self::start_on(config, SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+    }
+
+    /// Generates the org and serves it on `addr` (port 0 picks a free port).
+    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let mut addr = listener.local_addr()?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(Ipv4Addr::LOCALHOST.into());
+        }
+        let shared = Arc::new(Shared::new(&config));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = server::router(Arc::clone(&shared));
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = serve.await {
+                tracing::warn!(error = %e, "kustomer-sim server stopped with an error");
+            }
+        });
+        tracing::debug!(%addr, seed = config.seed, "kustomer-sim listening");
+        Ok(Simulator {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The server's root, e.g. `http://127.0.0.1:41234` (no trailing slash, no `/v1`).
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The bearer token the server accepts.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
+    /// Runs `f` with exclusive access to the org's data, e.g. to insert, update or
+    /// delete records between (or during) syncs. Requests wait while `f` runs.
+    pub fn with_org<R>(&self, f: impl FnOnce(&mut Org) -> R) -> R {
+        f(&mut lock(&self.shared.org))
+    }
+
+    /// A snapshot of the request counters.
+    pub fn stats(&self) -> SimStats {
+        lock(&self.shared.stats).clone()
+    }
+
+    /// Zeroes the request counters (rate-limit windows are unaffected).
+    pub fn reset_stats(&self) {
+        *lock(&self.shared.stats) = SimStats::default();
+    }
+
+    /// Stops accepting requests, lets in-flight ones finish (up to 5 s), and waits
+    /// for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            let graceful = tokio::time::timeout(std::time::Duration::from_secs(5), &mut task);
+            if graceful.await.is_err() {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -342,11 +342,6 @@ impl Org {
             .find(|r| !r.meta.deleted && resource::attr_str(&r.value, "name") == Some(name))
     }
 
-    /// The org clock in microseconds.
-    pub(crate) fn now_micros(&self) -> i64 {
-        self.now
-    }
-
     /// The oldest `updatedAt` search still sees, if the window is enabled.
     pub(crate) fn search_window_start(&self) -> Option<i64> {
         self.search_window_days

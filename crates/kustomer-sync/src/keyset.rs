@@ -139,7 +139,9 @@ pub fn keyset_stream<E: Entity>(
 }
 
 /// Reads every record whose `updatedAt` is exactly `at`, by page number,
-/// repeating the pass until the distinct ids seen reach the server's total.
+/// repeating a pass until the distinct ids seen reach the server's total.
+/// A group larger than the 100-page cap is split by `createdAt` (which never
+/// exceeds `updatedAt`) into windows that fit, halving the range as needed.
 fn tie_window<E: Entity>(
     client: Client,
     opts: KeysetOptions,
@@ -148,56 +150,73 @@ fn tie_window<E: Entity>(
 ) -> impl Stream<Item = Result<KeysetBatch<E>, SyncError>> + Send + 'static {
     async_stream::try_stream! {
         let field = opts.context.updated_at_field();
-        let q = base_query(&opts).and(Criterion::gte(&field, at)).and(Criterion::lte(&field, at));
+        let created = opts.context.created_at_field();
         let mut bm = start;
         if bm.updated_at != Some(at) {
             bm.updated_at = Some(at);
             bm.ids_at.clear();
             bm.complete = false;
         }
-        let mut seen: BTreeSet<String> = BTreeSet::new();
-        for pass in 1..=opts.max_tie_passes.max(1) {
-            let mut total = None;
-            let mut page_no = 1u32;
-            loop {
-                let page: Page<E> = client.search_page(&q, page_no, opts.page_size).await?;
-                total = page.meta.total.map(|c| c.0.max(0) as usize).or(total);
-                let more = page.links.next.is_some() && !page.data.is_empty();
-                let mut records = Vec::new();
-                for r in page.data {
-                    let id = r.id().to_owned();
-                    seen.insert(id.clone());
-                    if r.updated_at() != Some(at) || bm.covers(&id, Some(at)) {
-                        continue;
-                    }
-                    bm.advance(&id, Some(at));
-                    records.push(r);
-                }
-                if !records.is_empty() {
-                    yield KeysetBatch { records, bookmark: bm.clone() };
-                }
-                if !more {
-                    break;
-                }
-                if page_no >= SEARCH_PAGE_CAP {
-                    Err(SyncError::TieGroupTooLarge {
-                        context: opts.context.as_str().to_owned(),
-                        at,
-                        total: total.unwrap_or(0),
-                    })?;
-                }
-                page_no += 1;
+        // Windows still to read, as inclusive createdAt ranges (None = unbounded).
+        let mut windows: Vec<Option<(DateTime<Utc>, DateTime<Utc>)>> = vec![None];
+        while let Some(window) = windows.pop() {
+            let mut q = base_query(&opts).and(Criterion::gte(&field, at)).and(Criterion::lte(&field, at));
+            if let Some((lo, hi)) = window {
+                q = q.and(Criterion::gte(&created, lo)).and(Criterion::lte(&created, hi));
             }
-            // The window only shrinks (records leave it when updated), and a
-            // record leaving shifts the others back a slot: if we saw fewer
-            // ids than the server counts, one may have slipped past a page
-            // boundary, so read the window again.
-            match total {
-                Some(t) if seen.len() < t && pass < opts.max_tie_passes => {
-                    tracing::debug!(context = opts.context.as_str(), %at, seen = seen.len(), total = t, pass, "re-reading tie window");
-                    continue;
+            let mut seen: BTreeSet<String> = BTreeSet::new();
+            let mut pass = 1;
+            'pass: loop {
+                let mut total = None;
+                let mut page_no = 1u32;
+                loop {
+                    let page: Page<E> = client.search_page(&q, page_no, opts.page_size).await?;
+                    total = page.meta.total.map(|c| c.0.max(0) as usize).or(total);
+                    let capacity = served_page_size(&page, opts.page_size) * SEARCH_PAGE_CAP as usize;
+                    if page_no == 1 && total.is_some_and(|t| t > capacity) {
+                        let (lo, hi) = window.unwrap_or((DateTime::<Utc>::UNIX_EPOCH, at));
+                        if hi <= lo {
+                            Err(SyncError::TieGroupTooLarge {
+                                context: opts.context.as_str().to_owned(),
+                                at,
+                                total: total.unwrap_or(0),
+                            })?;
+                        }
+                        let mid = lo + (hi - lo) / 2;
+                        windows.push(Some((mid + chrono::Duration::milliseconds(1), hi)));
+                        windows.push(Some((lo, mid)));
+                        break 'pass;
+                    }
+                    let more = page.links.next.is_some() && !page.data.is_empty() && page_no < SEARCH_PAGE_CAP;
+                    let mut records = Vec::new();
+                    for r in page.data {
+                        let id = r.id().to_owned();
+                        seen.insert(id.clone());
+                        if r.updated_at() != Some(at) || bm.covers(&id, Some(at)) {
+                            continue;
+                        }
+                        bm.advance(&id, Some(at));
+                        records.push(r);
+                    }
+                    if !records.is_empty() {
+                        yield KeysetBatch { records, bookmark: bm.clone() };
+                    }
+                    if !more {
+                        break;
+                    }
+                    page_no += 1;
                 }
-                _ => break,
+                // A window only shrinks (records leave it when updated), and a
+                // record leaving shifts the others back a slot: if we saw fewer
+                // ids than the server counts, one may have slipped past a page
+                // boundary, so read the window again.
+                match total {
+                    Some(t) if seen.len() < t && pass < opts.max_tie_passes => {
+                        tracing::debug!(context = opts.context.as_str(), %at, seen = seen.len(), total = t, pass, "re-reading tie window");
+                        pass += 1;
+                    }
+                    _ => break,
+                }
             }
         }
         bm.complete = true;

@@ -46,7 +46,10 @@ impl Recipients {
 }
 
 fn recipient_of_str(s: &str) -> Recipient {
-    Recipient { email: Some(s.to_owned()), ..Recipient::default() }
+    Recipient {
+        email: Some(s.to_owned()),
+        ..Recipient::default()
+    }
 }
 
 /// One item of a recipient list: a string, an object, or `null` (skipped).
@@ -88,7 +91,9 @@ impl<'de> Deserialize<'de> for Recipients {
                 Ok(Recipients(vec![recipient_of_str(v)]))
             }
             fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Recipients, M::Error> {
-                RecipientItemVisitor.visit_map(map).map(|item| Recipients(item.0.into_iter().collect()))
+                RecipientItemVisitor
+                    .visit_map(map)
+                    .map(|item| Recipients(item.0.into_iter().collect()))
             }
             fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Recipients, S::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1));

@@ -135,6 +135,9 @@ mod tests {
             serde_json::from_str(r#"{"allowNew":false,"hash":"$2b$10$abc","updatedAt":"2024-01-01T00:00:00.000Z"}"#)
                 .unwrap();
         let text = serde_json::to_string(&p).unwrap();
-        assert_eq!(text, r#"{"allowNew":false,"updatedAt":"2024-01-01T00:00:00.000Z","_redacted":["hash"]}"#);
+        assert_eq!(
+            text,
+            r#"{"allowNew":false,"updatedAt":"2024-01-01T00:00:00.000Z","_redacted":["hash"]}"#
+        );
     }
 }

@@ -86,7 +86,7 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
         .map(|_| json!({"type": "work", "email": "orders@acme.example", "verified": false}))
         .collect();
     let phones: Vec<Value> = (0..d.rng.index(3))
-        .map(|i| json!({"type": ["mobile", "home", "work"][i], "phone": phone(&mut d.rng), "verified": false}))
+        .map(|i| json!({"type": (["mobile", "home", "work"][i]), "phone": phone(&mut d.rng), "verified": false}))
         .collect();
     let whatsapps: Vec<Value> = if d.rng.chance(0.15) {
         vec![json!({"phone": phone(&mut d.rng), "verified": true})]

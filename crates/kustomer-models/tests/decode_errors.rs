@@ -1,0 +1,187 @@
+//! Decoding: bad values name their JSON path, unknown fields and enum values
+//! are kept, and the awkward shapes of real payloads decode.
+
+use kustomer_models::{
+    decode, Cell, Channel, Conversation, ConversationStatus, DecodeError, Entity, KObject, Klass, KlassStatus, Message,
+    Note, Page, User, UserType,
+};
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn page_of(records: &[&str]) -> String {
+    format!(
+        r#"{{"data":[{}],"links":{{"self":"/v1/x?page=1","first":"/v1/x?page=1","prev":null,"next":null}},"meta":{{"pageSize":100,"page":1}}}}"#,
+        records.join(",")
+    )
+}
+
+fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> DecodeError {
+    decode::<T>(body.as_bytes()).expect_err("should not decode")
+}
+
+#[test]
+fn bad_timestamp_names_its_path() {
+    let body = page_of(&[
+        r#"{"type":"note","id":"a","attributes":{"updatedAt":"2024-03-01T10:00:00.000Z"}}"#,
+        r#"{"type":"note","id":"b","attributes":{"body":"x","updatedAt":12}}"#,
+    ]);
+    let e = err::<Page<Note>>(&body);
+    assert_eq!(e.path, "data[1].attributes.updatedAt", "{e}");
+    assert!(e.to_string().contains("data[1].attributes.updatedAt"));
+}
+
+#[test]
+fn bad_count_names_its_path() {
+    let body = page_of(&[r#"{"type":"conversation","id":"a","attributes":{"rev":"x"}}"#]);
+    let e = err::<Page<Conversation>>(&body);
+    assert_eq!(e.path, "data[0].attributes.rev", "{e}");
+}
+
+#[test]
+fn bad_nested_value_names_its_path() {
+    let body = page_of(&[r#"{"type":"message","id":"a","attributes":{"meta":{"to":[{"email":"a@x"}, 7]}}}"#]);
+    let e = err::<Page<Message>>(&body);
+    assert_eq!(e.path, "data[0].attributes.meta.to[1]", "{e}");
+    let body = page_of(&[r#"{"type":"user","id":"a","attributes":{"roles":"admin"}}"#]);
+    assert_eq!(err::<Page<User>>(&body).path, "data[0].attributes.roles");
+}
+
+#[test]
+fn lenient_counts_accept_numeric_strings_and_whole_floats() {
+    let body = page_of(&[r#"{"type":"conversation","id":"a","attributes":{"rev":"7","priority":3.0}}"#]);
+    let page: Page<Conversation> = decode(body.as_bytes()).unwrap();
+    let a = &page.data[0].attributes;
+    assert_eq!(a.rev.map(|c| c.0), Some(7));
+    assert_eq!(a.priority.map(|c| c.0), Some(3));
+}
+
+#[test]
+fn unknown_fields_land_in_extra() {
+    let page: Page<Conversation> = decode(fixture("conversations").as_bytes()).unwrap();
+    let conv = &page.data[1];
+    assert!(conv.attributes.extra.contains_key("csatFollowUp"));
+    let body = page_of(&[
+        r#"{"type":"tag","id":"t","attributes":{"name":"x","shinyNew":{"a":1}},"relationships":{"owner":{"data":{"type":"user","id":"u"}}},"meta":{"score":1}}"#,
+    ]);
+    let page: Page<kustomer_models::Tag> = decode(body.as_bytes()).unwrap();
+    let flat = page.data.into_iter().next().unwrap().flatten();
+    let schema = kustomer_models::Tag::schema();
+    let extra = &flat.row[schema.table.column_index("_extra").unwrap()];
+    let extra: serde_json::Value = serde_json::from_str(extra.as_str().unwrap()).unwrap();
+    assert_eq!(extra["attributes"]["shinyNew"]["a"], 1);
+    assert_eq!(extra["relationships"]["owner"]["data"]["id"], "u");
+    assert_eq!(extra["meta"]["score"], 1);
+}
+
+#[test]
+fn unknown_enum_values_are_kept() {
+    let convs: Page<Conversation> = decode(fixture("conversations").as_bytes()).unwrap();
+    assert_eq!(convs.data[0].attributes.status, Some(ConversationStatus::Open));
+    assert_eq!(
+        convs.data[1].attributes.status,
+        Some(ConversationStatus::Unknown("waiting".into()))
+    );
+    let msgs: Page<Message> = decode(fixture("messages").as_bytes()).unwrap();
+    assert_eq!(msgs.data[2].attributes.channel, Some(Channel::Unknown("tiktok".into())));
+    let users: Page<User> = decode(fixture("users").as_bytes()).unwrap();
+    assert_eq!(users.data[1].attributes.user_type, Some(UserType::Machine));
+    assert_eq!(
+        users.data[2].attributes.user_type,
+        Some(UserType::Unknown("bot".into()))
+    );
+    let klasses: Page<Klass> = decode(fixture("klasses").as_bytes()).unwrap();
+    assert_eq!(
+        klasses.data[1].attributes.status,
+        Some(KlassStatus::Unknown("archived".into()))
+    );
+}
+
+#[test]
+fn custom_mismatches_are_kept() {
+    let convs: Page<Conversation> = decode(fixture("conversations").as_bytes()).unwrap();
+    let custom = convs.data[1].attributes.custom.as_ref().unwrap();
+    assert_eq!(custom.mismatches().collect::<Vec<_>>(), ["refundNum"]);
+    let flat = convs.data.into_iter().nth(1).unwrap().flatten();
+    let col = Conversation::schema().table.column_index("custom").unwrap();
+    assert!(flat.row[col].as_str().unwrap().contains(r#""refundNum":"12,5""#));
+}
+
+#[test]
+fn message_meta_recipients_in_all_three_shapes() {
+    let page: Page<Message> = decode(fixture("messages").as_bytes()).unwrap();
+    let metas: Vec<_> = page.data.iter().map(|m| m.attributes.meta.as_ref().unwrap()).collect();
+    // A list of objects.
+    let to0: Vec<_> = metas[0].to.as_ref().unwrap().emails().collect();
+    assert_eq!(to0, ["support@acme.example"]);
+    assert_eq!(
+        metas[0].from.as_ref().unwrap().emails().collect::<Vec<_>>(),
+        ["jane@example.com"]
+    );
+    // A string.
+    assert_eq!(
+        metas[1].to.as_ref().unwrap().emails().collect::<Vec<_>>(),
+        ["jane@example.com"]
+    );
+    // A list mixing a string and an object; a null bcc.
+    let cc = metas[1].cc.as_ref().unwrap().as_slice();
+    assert_eq!(cc.len(), 2);
+    assert_eq!(cc[0].email.as_deref(), Some("orders@acme.example"));
+    assert_eq!(cc[1].name.as_deref(), Some("Team Lead"));
+    assert!(metas[1].bcc.is_none());
+    assert!(metas[1].extra.contains_key("references"));
+    // One object.
+    let to2 = metas[2].to.as_ref().unwrap().as_slice();
+    assert_eq!(to2.len(), 1);
+    assert_eq!(to2[0].external.as_ref().and_then(|f| f.as_str()), Some("acme-official"));
+    // The column holds the normalised arrays.
+    let flat = page.data.into_iter().nth(1).unwrap().flatten();
+    let meta = &flat.row[Message::schema().table.column_index("meta").unwrap()];
+    let meta: serde_json::Value = serde_json::from_str(meta.as_str().unwrap()).unwrap();
+    assert_eq!(meta["to"], serde_json::json!([{"email": "jane@example.com"}]));
+    assert_eq!(meta["from"][0]["name"], "Acme Support");
+}
+
+#[test]
+fn kobject_klass_link_quirk() {
+    let page: Page<KObject> = decode(fixture("kobjects").as_bytes()).unwrap();
+    let ko = page.data.into_iter().next().unwrap();
+    assert_eq!(ko.kind, "kobject.order");
+    let rel = &ko.relationships["klass"];
+    assert_eq!(rel.self_link(), Some("/v1/klasses/order"));
+    let flat = ko.flatten();
+    let col = KObject::schema().table.column_index("klass_name").unwrap();
+    assert_eq!(flat.row[col], Cell::Text("order".into()));
+    assert!(flat.row.last().unwrap().is_null(), "klass must not reach _extra");
+}
+
+#[test]
+fn note_mentions_become_child_rows() {
+    let page: Page<Note> = decode(fixture("notes").as_bytes()).unwrap();
+    let flat = page.data.into_iter().next().unwrap().flatten();
+    let names: Vec<_> = Note::schema().children.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["note_user_mentions", "note_team_mentions"]);
+    assert_eq!(flat.children[0].len(), 2);
+    assert_eq!(flat.children[0][1][2], Cell::Text("5cb5e5a780b7e30014e4b6c5".into()));
+    assert_eq!(flat.children[1].len(), 1);
+}
+
+#[test]
+fn password_secrets_never_reach_a_row() {
+    let page: Page<User> = decode(fixture("users").as_bytes()).unwrap();
+    for user in page.data {
+        let flat = user.flatten();
+        let text = serde_json::to_string(&flat.row).unwrap();
+        assert!(!text.contains("$2b$"), "{text}");
+    }
+}
+
+#[test]
+fn updated_at_is_the_cursor() {
+    let page: Page<Message> = decode(fixture("messages").as_bytes()).unwrap();
+    let m = &page.data[0];
+    assert_eq!(m.id(), "65e1a0c2b1f0a3001e4d2a20");
+    assert_eq!(m.updated_at().unwrap().to_rfc3339(), "2024-03-01T09:58:14.200+00:00");
+}

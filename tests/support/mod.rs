@@ -1,0 +1,142 @@
+//! Shared test helpers: a client for the simulator, and comparing a DuckDB
+//! destination with the simulator's data, table by table, row by row.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use duckdb::types::{TimeUnit, Value};
+use kustomer::api::Client;
+use kustomer::models::{
+    Cell, Company, Conversation, Customer, Entity, KObject, Klass, LogicalType, Message, Note, Shortcut, TableDef, Tag,
+    Team, User,
+};
+use kustomer::sync::dest::duckdb::{ident, DuckDbDestination};
+use kustomer_sim::{Kind, Simulator};
+
+/// A client for the simulator with limits high enough not to slow tests.
+pub fn sim_client(sim: &Simulator) -> Client {
+    Client::builder()
+        .base_url(sim.base_url())
+        .token(sim.token())
+        .rate_limit(1_000_000)
+        .search_rate_limit(1_000_000)
+        .build()
+        .expect("client")
+}
+
+/// A comparable form of a cell: JSON is compared parsed, floats by bits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Cmp {
+    Null,
+    Text(String),
+    Int(i64),
+    Float(u64),
+    Bool(bool),
+    Micros(i64),
+    Json(String),
+}
+
+pub fn cmp_cell(c: &Cell) -> Cmp {
+    match c {
+        Cell::Null => Cmp::Null,
+        Cell::Text(s) => Cmp::Text(s.clone()),
+        Cell::Int(i) => Cmp::Int(*i),
+        Cell::Float(f) => Cmp::Float(f.to_bits()),
+        Cell::Bool(b) => Cmp::Bool(*b),
+        Cell::Timestamp(t) => Cmp::Micros(t.timestamp_micros()),
+        Cell::Json(s) => Cmp::Json(canonical_json(s)),
+        other => panic!("unexpected cell {other:?}"),
+    }
+}
+
+fn canonical_json(s: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(s).unwrap_or_else(|e| panic!("invalid JSON {s}: {e}"));
+    v.to_string()
+}
+
+fn cmp_value(v: Value, ty: LogicalType) -> Cmp {
+    match (v, ty) {
+        (Value::Null, _) => Cmp::Null,
+        (Value::Text(s), LogicalType::Json) => Cmp::Json(canonical_json(&s)),
+        (Value::Text(s), _) => Cmp::Text(s),
+        (Value::BigInt(i), _) => Cmp::Int(i),
+        (Value::Double(f), _) => Cmp::Float(f.to_bits()),
+        (Value::Boolean(b), _) => Cmp::Bool(b),
+        (Value::Timestamp(TimeUnit::Microsecond, m), _) => Cmp::Micros(m),
+        (other, ty) => panic!("unexpected DuckDB value {other:?} for {ty:?}"),
+    }
+}
+
+/// Every row of a table, sorted.
+pub fn db_rows(dest: &DuckDbDestination, def: &TableDef) -> Vec<Vec<Cmp>> {
+    let cols: Vec<String> = def.columns.iter().map(|c| ident(&c.name)).collect();
+    let sql = format!("SELECT {} FROM {}", cols.join(", "), ident(&def.name));
+    let mut stmt = dest.connection().prepare(&sql).unwrap();
+    let mut rows = stmt.query([]).unwrap();
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().unwrap() {
+        let row: Vec<Cmp> =
+            def.columns.iter().enumerate().map(|(i, c)| cmp_value(r.get::<_, Value>(i).unwrap(), c.ty)).collect();
+        out.push(row);
+    }
+    out.sort();
+    out
+}
+
+/// The rows the simulator's records of `kind` should load as, per table.
+pub fn expected_rows<E: Entity>(sim: &Simulator, kind: Kind, include_deleted: bool) -> BTreeMap<String, Vec<Vec<Cmp>>> {
+    let records: Vec<serde_json::Value> = sim.with_org(|org| {
+        let recs = if include_deleted { org.records(kind) } else { org.live_records(kind) };
+        recs.into_iter().cloned().collect()
+    });
+    let schema = E::schema();
+    let mut out: BTreeMap<String, Vec<Vec<Cmp>>> = schema.tables().map(|t| (t.name.clone(), Vec::new())).collect();
+    for r in records {
+        let e: E = serde_json::from_value(r).expect("simulator record decodes");
+        let flat = e.flatten();
+        out.get_mut(&schema.table.name).unwrap().push(flat.row.iter().map(cmp_cell).collect());
+        for (child, rows) in schema.children.iter().zip(flat.children) {
+            out.get_mut(&child.name).unwrap().extend(rows.iter().map(|r| r.iter().map(cmp_cell).collect()));
+        }
+    }
+    for rows in out.values_mut() {
+        rows.sort();
+    }
+    out
+}
+
+fn assert_entity<E: Entity>(dest: &DuckDbDestination, sim: &Simulator, kind: Kind, include_deleted: bool) {
+    let expected = expected_rows::<E>(sim, kind, include_deleted);
+    for def in E::schema().tables() {
+        let got = db_rows(dest, def);
+        let want = &expected[&def.name];
+        if &got != want {
+            let missing = want.iter().filter(|r| !got.contains(r)).count();
+            let extra = got.iter().filter(|r| !want.contains(r)).count();
+            let first_missing = want.iter().find(|r| !got.contains(r));
+            panic!(
+                "table {}: {} rows loaded, {} expected ({missing} missing, {extra} unexpected); first missing: {first_missing:?}",
+                def.name,
+                got.len(),
+                want.len()
+            );
+        }
+    }
+}
+
+/// Asserts that every table equals the simulator's data exactly.
+pub fn assert_destination_equals_simulator(dest: &DuckDbDestination, sim: &Simulator) {
+    // Search streams ask for deleted records too; GET lists never show them.
+    assert_entity::<Customer>(dest, sim, Kind::Customer, true);
+    assert_entity::<Conversation>(dest, sim, Kind::Conversation, true);
+    assert_entity::<Message>(dest, sim, Kind::Message, true);
+    assert_entity::<Note>(dest, sim, Kind::Note, true);
+    assert_entity::<Company>(dest, sim, Kind::Company, true);
+    assert_entity::<KObject>(dest, sim, Kind::KObject, true);
+    assert_entity::<User>(dest, sim, Kind::User, false);
+    assert_entity::<Team>(dest, sim, Kind::Team, false);
+    assert_entity::<Tag>(dest, sim, Kind::Tag, false);
+    assert_entity::<Shortcut>(dest, sim, Kind::Shortcut, false);
+    assert_entity::<Klass>(dest, sim, Kind::Klass, false);
+}
