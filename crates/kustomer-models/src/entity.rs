@@ -154,9 +154,8 @@ macro_rules! entity {
                         primary_key: vec!["id".into()],
                         parent: None,
                     };
-                    #[allow(unused_mut)]
-                    let mut children = Vec::new();
-                    $( children.push($crate::entity::child_table(
+                    let children: Vec<$crate::table::TableDef> = vec![
+                    $( $crate::entity::child_table(
                         $table,
                         parent_col,
                         concat!($singular, "_", stringify!($list)).to_owned(),
@@ -165,13 +164,14 @@ macro_rules! entity {
                             parent_col,
                             None::<&str> $( .or(Some($listval)) )? .unwrap_or("value"),
                         ),
-                    )); )*
-                    $( children.push($crate::entity::child_table(
+                    ), )*
+                    $( $crate::entity::child_table(
                         $table,
                         parent_col,
                         format!("{}_{}", $singular, $crate::naming::snake_case($rlist)),
                         $crate::record::child_table_columns::<$crate::value::Flex>(parent_col, $rlistval),
-                    )); )*
+                    ), )*
+                    ];
                     $crate::entity::EntitySchema { resource: $resource, table, children }
                 })
             }

@@ -114,6 +114,57 @@ impl Relationship {
 /// Relationships of a resource by name.
 pub type Relationships = BTreeMap<String, Relationship>;
 
+/// A relationship value of any shape: an object decodes as a [`Relationship`];
+/// anything else (a bare id list seen in some payloads) is kept verbatim
+/// under `extra["value"]` rather than failing the record.
+struct LenientRelationship(Relationship);
+
+impl LenientRelationship {
+    fn other(value: serde_json::Value) -> Self {
+        let mut rel = Relationship::default();
+        rel.extra.insert("value".to_owned(), Json::from_value(&value));
+        LenientRelationship(rel)
+    }
+}
+
+impl<'de> Deserialize<'de> for LenientRelationship {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = LenientRelationship;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a relationship")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                Relationship::deserialize(de::value::MapAccessDeserializer::new(map)).map(LenientRelationship)
+            }
+            fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<Self::Value, S::Error> {
+                let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(LenientRelationship::other(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(v.into()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(v.into()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(v.into()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(v.into()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(v.into()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(LenientRelationship::other(serde_json::Value::Null))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A JSON:API resource object whose attributes are `A`.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -167,7 +218,8 @@ impl<'de, A: Deserialize<'de> + Default> Deserialize<'de> for Resource<A> {
                         "id" => id = Some(map.next_value::<Id<A>>()?),
                         "attributes" => attributes = Some(map.next_value::<A>()?),
                         "relationships" => {
-                            relationships = map.next_value::<Option<Relationships>>()?;
+                            let rels = map.next_value::<Option<BTreeMap<String, LenientRelationship>>>()?;
+                            relationships = rels.map(|m| m.into_iter().map(|(k, v)| (k, v.0)).collect());
                         }
                         "links" => links = map.next_value::<Option<Json>>()?,
                         _ => {

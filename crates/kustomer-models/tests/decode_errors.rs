@@ -185,3 +185,13 @@ fn updated_at_is_the_cursor() {
     assert_eq!(m.id(), "65e1a0c2b1f0a3001e4d2a20");
     assert_eq!(m.updated_at().unwrap().to_rfc3339(), "2024-03-01T09:58:14.200+00:00");
 }
+
+#[test]
+fn a_relationship_of_an_unexpected_shape_is_kept_not_fatal() {
+    let body = br#"{"data":[{"type":"shortcut","id":"s1","attributes":{"name":"x"},
+        "relationships":{"accessUsers":["u1","u2"],"org":{"data":{"type":"org","id":"o1"}}}}]}"#;
+    let page: kustomer_models::Page<kustomer_models::Shortcut> = kustomer_models::decode(body).unwrap();
+    let s = &page.data[0];
+    assert_eq!(s.relationships["org"].id(), Some("o1"));
+    assert_eq!(s.relationships["accessUsers"].extra["value"].get(), r#"["u1","u2"]"#);
+}

@@ -18,7 +18,9 @@ pub(crate) fn to_many(kind: &str, ids: &[String]) -> Value {
         .iter()
         .map(|id| json!({"type": kind, "id": id}))
         .collect();
-    json!({ "data": data })
+    let mut rel = Map::new();
+    rel.insert("data".into(), Value::Array(data));
+    Value::Object(rel)
 }
 
 /// A link-only relationship: `{"links":{"self":path}}`.
@@ -39,13 +41,16 @@ pub(crate) fn resource(
     relationships: Map<String, Value>,
     self_path: &str,
 ) -> Value {
-    json!({
-        "type": kind,
-        "id": id,
-        "attributes": attributes,
-        "relationships": relationships,
-        "links": {"self": self_path},
-    })
+    // Built by hand: `json!` would deep-copy the maps through `to_value`.
+    let mut links = Map::new();
+    links.insert("self".into(), Value::from(self_path));
+    let mut object = Map::new();
+    object.insert("type".into(), Value::from(kind));
+    object.insert("id".into(), Value::from(id));
+    object.insert("attributes".into(), Value::Object(attributes));
+    object.insert("relationships".into(), Value::Object(relationships));
+    object.insert("links".into(), Value::Object(links));
+    Value::Object(object)
 }
 
 /// `value.attributes`, if the value is a resource object.

@@ -4,7 +4,7 @@
 //! bounds arrive in many shapes (see spec §4, §6b), all normalised here to
 //! microseconds since the epoch so comparisons are exact.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// Microseconds in one millisecond.
 pub(crate) const MS: i64 = 1_000;
@@ -23,15 +23,69 @@ pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
 /// Formats microseconds since the epoch as Kustomer does: `2024-03-01T10:00:02.130Z`
 /// (sub-millisecond digits are truncated, as the API stores milliseconds).
 pub(crate) fn format(us: i64) -> String {
-    let t = Utc
-        .timestamp_micros(us.div_euclid(MS) * MS)
-        .single()
-        .unwrap_or_default();
-    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    // Hand-rolled (generation formats hundreds of thousands of these).
+    let ms = us.div_euclid(MS);
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    let (y, m, d) = civil_from_days(days);
+    let (h, min, s, milli) = (
+        ms_of_day / 3_600_000,
+        ms_of_day / 60_000 % 60,
+        ms_of_day / 1_000 % 60,
+        ms_of_day % 1_000,
+    );
+    format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
-/// Parses a record timestamp (RFC 3339) into microseconds since the epoch.
+/// Days since 1970-01-01 to a proleptic Gregorian `(year, month, day)`
+/// (Howard Hinnant's `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `(year, month, day)` to days since 1970-01-01 (inverse of [`civil_from_days`]).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = if m > 2 { m - 3 } else { m + 9 };
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Parses a record timestamp into microseconds since the epoch: the exact shape
+/// [`format`] writes is read directly, anything else goes through [`parse_bound`].
 pub(crate) fn parse_instant(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let shape_ok = b.len() == 24
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[16] == b':'
+        && b[19] == b'.'
+        && b[23] == b'Z';
+    if shape_ok {
+        let num = |r: std::ops::Range<usize>| -> Option<i64> {
+            b[r].iter().try_fold(0i64, |acc, c| {
+                c.is_ascii_digit().then(|| acc * 10 + i64::from(c - b'0'))
+            })
+        };
+        let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (h, mi, sec, ms) = (num(11..13)?, num(14..16)?, num(17..19)?, num(20..23)?);
+        if (1..=12).contains(&mo) && (1..=31).contains(&d) && h < 24 && mi < 60 && sec < 60 {
+            let days = days_from_civil(y, mo, d);
+            return Some(((days * 24 + h) * 60 + mi) * 60 * SEC + sec * SEC + ms * MS);
+        }
+    }
     parse_bound(s).map(|(start, _)| start)
 }
 
@@ -71,6 +125,18 @@ mod tests {
         let us = parse_instant("2024-03-01T10:00:02.130Z").unwrap();
         assert_eq!(format(us), "2024-03-01T10:00:02.130Z");
         assert_eq!(format(us + 999), "2024-03-01T10:00:02.130Z");
+    }
+
+    #[test]
+    fn fast_paths_agree_with_chrono() {
+        let mut us = -86_400_000_000i64 * 365 * 3;
+        while us < 86_400_000_000i64 * 365 * 80 {
+            let s = format(us);
+            let t = DateTime::parse_from_rfc3339(&s).unwrap();
+            assert_eq!(t.timestamp_millis(), us.div_euclid(MS), "{s}");
+            assert_eq!(parse_instant(&s), Some(us.div_euclid(MS) * MS), "{s}");
+            us += 7_777_777_777_123;
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub(crate) fn conversation(d: &mut Draft<'_>, refs: &Refs) -> Value {
         "reopenCount": d.rng.below(2), "doneCount": u64::from(ended) + d.rng.below(2),
         "spam": false, "locale": d.rng.pick(&["en_US", "en_GB", "es_ES", "de_DE"]),
         "modificationHistory": {"statusAt": d.during(), "tagsAt": d.during()},
-        "ended": ended, "rev": 1 + d.rng.below(9),
+        "ended": ended, "deleted": d.deleted, "rev": 1 + d.rng.below(9),
         "createdAt": d.created_at(), "updatedAt": d.updated_at(), "modifiedAt": d.modified_at(),
         "lastActivityAt": d.updated_at(),
     }));
@@ -89,6 +89,9 @@ pub(crate) fn conversation(d: &mut Draft<'_>, refs: &Refs) -> Value {
         attributes.insert("endedAt".into(), json!(d.updated_at()));
         attributes.insert("endedReason".into(), json!("done"));
         attributes.insert("endedByType".into(), json!("user"));
+    }
+    if d.deleted {
+        attributes.insert("deletedAt".into(), d.deleted_at());
     }
     if d.rng.chance(0.1) {
         attributes.insert("externalId".into(), json!(format!("zd-{order}")));

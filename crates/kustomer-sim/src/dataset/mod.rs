@@ -248,7 +248,7 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
     let kobjects: Vec<Value> = (s.kobjects.iter().enumerate())
         .map(|(i, &(k, cu, c, u))| {
             let parents = Parents { customer: Some(&customers[cu]), conversation: None, klass: Some(&klasses[k]) };
-            make(Kind::KObject, i, c, u, deleted(0.01), 0, parents)
+            make(Kind::KObject, i, c, u, false, 0, parents)
         })
         .collect();
 
