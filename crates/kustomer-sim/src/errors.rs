@@ -43,11 +43,7 @@ impl ApiError {
             }
             ApiError::Unauthorized(d) => ("unauthorized", "Unauthorized", d.as_str()),
             ApiError::NotFound(d) => ("not_found", "Not Found", d.as_str()),
-            ApiError::TooLarge => (
-                "payload_too_large",
-                "Payload Too Large",
-                "Request body exceeds 100 kB",
-            ),
+            ApiError::TooLarge => ("payload_too_large", "Payload Too Large", "Request body exceeds 100 kB"),
             ApiError::TooManyRequests => (
                 "too_many_requests",
                 "Too Many Requests",

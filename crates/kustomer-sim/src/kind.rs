@@ -104,9 +104,7 @@ impl Kind {
 
     /// The kind a search `queryContext` selects.
     pub(crate) fn from_search_context(ctx: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.search_context() == Some(ctx))
+        Kind::ALL.into_iter().find(|k| k.search_context() == Some(ctx))
     }
 
     /// The largest `pageSize` a plain GET list honours (larger values are clamped).

@@ -23,6 +23,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 mod config;
 mod dataset;
 mod errors;
@@ -70,13 +72,20 @@ impl Simulator {
     }
 
     /// Generates the org and serves it on `addr` (port 0 picks a free port).
+    ///
+    /// Fails if the address cannot be bound (or if generating the org panics).
     pub async fn start_on(config: SimConfig, addr: SocketAddr) -> std::io::Result<Simulator> {
         let listener = TcpListener::bind(addr).await?;
         let mut addr = listener.local_addr()?;
         if addr.ip().is_unspecified() {
             addr.set_ip(Ipv4Addr::LOCALHOST.into());
         }
-        let shared = Arc::new(Shared::new(&config));
+        // Generating a large org takes a while: keep it off the async workers.
+        let seed = config.seed;
+        let shared = tokio::task::spawn_blocking(move || Shared::new(&config))
+            .await
+            .map_err(std::io::Error::other)?;
+        let shared = Arc::new(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(Arc::clone(&shared));
         let task = tokio::spawn(async move {
@@ -87,7 +96,7 @@ impl Simulator {
                 tracing::warn!(error = %e, "kustomer-sim server stopped with an error");
             }
         });
-        tracing::debug!(%addr, seed = config.seed, "kustomer-sim listening");
+        tracing::debug!(%addr, seed, "kustomer-sim listening");
         Ok(Simulator {
             shared,
             addr,

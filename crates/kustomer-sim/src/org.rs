@@ -175,22 +175,13 @@ impl Org {
     /// The ids of every record of `kind` (soft-deleted included), in the order of
     /// [`Org::records`].
     pub fn ids(&self, kind: Kind) -> Vec<String> {
-        self.table(kind)
-            .rows
-            .iter()
-            .map(|r| r.id().to_owned())
-            .collect()
+        self.table(kind).rows.iter().map(|r| r.id().to_owned()).collect()
     }
 
     /// Edits a record: `f` changes its `attributes`; then `updatedAt` (and
     /// `modifiedAt` where the kind has one) become the org clock, `rev` goes up by one
     /// and the clock advances 1 ms. Returns `false` if there is no such record.
-    pub fn update(
-        &mut self,
-        kind: Kind,
-        id: &str,
-        f: impl FnOnce(&mut Map<String, Value>),
-    ) -> bool {
+    pub fn update(&mut self, kind: Kind, id: &str, f: impl FnOnce(&mut Map<String, Value>)) -> bool {
         let now = self.now;
         let found = self.edit(kind, id, |value| {
             if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
@@ -311,10 +302,7 @@ impl Org {
                 stamp(attrs, now);
             }
             if matches!(kind, Kind::Note | Kind::Team | Kind::Tag) {
-                if let Some(rels) = value
-                    .get_mut("relationships")
-                    .and_then(Value::as_object_mut)
-                {
+                if let Some(rels) = value.get_mut("relationships").and_then(Value::as_object_mut) {
                     rels.insert("deletedBy".into(), resource::user(&by));
                 }
             }
@@ -338,14 +326,12 @@ impl Org {
 
     /// The live klass with this name.
     pub(crate) fn klass_named(&self, name: &str) -> Option<&Row> {
-        (self.rows(Kind::Klass).iter())
-            .find(|r| !r.meta.deleted && resource::attr_str(&r.value, "name") == Some(name))
+        (self.rows(Kind::Klass).iter()).find(|r| !r.meta.deleted && resource::attr_str(&r.value, "name") == Some(name))
     }
 
     /// The oldest `updatedAt` search still sees, if the window is enabled.
     pub(crate) fn search_window_start(&self) -> Option<i64> {
-        self.search_window_days
-            .map(|days| self.now - i64::from(days) * DAY)
+        self.search_window_days.map(|days| self.now - i64::from(days) * DAY)
     }
 
     /// The seed the org was generated from.

@@ -34,10 +34,7 @@ impl Query {
 
     /// The first decoded value of `key`.
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|p| p.2 == key)
-            .map(|p| p.3.as_str())
+        self.pairs.iter().find(|p| p.2 == key).map(|p| p.3.as_str())
     }
 
     /// `&k=v…` for every parameter except `page` and `pageSize`, raw, in request order.
@@ -91,9 +88,10 @@ impl PageRequest {
         let number = |key: &str, default: usize| -> Result<usize, ApiError> {
             match query.get(key) {
                 None | Some("") => Ok(default),
-                Some(v) => v.trim().parse::<usize>().map_err(|_| {
-                    ApiError::BadRequest(format!("{key} must be a positive integer, got {v:?}"))
-                }),
+                Some(v) => v
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| ApiError::BadRequest(format!("{key} must be a positive integer, got {v:?}"))),
             }
         };
         Ok(PageRequest {
@@ -134,13 +132,7 @@ pub(crate) enum Totals {
 /// Builds `meta` and `links` for page `req` of `total` items at `path` (relative,
 /// e.g. `/v1/customers`), keeping the request's other query parameters. `prev` and
 /// `next` are always present, `null` at the ends.
-pub(crate) fn envelope(
-    path: &str,
-    query: &Query,
-    req: PageRequest,
-    total: usize,
-    totals: Totals,
-) -> (Value, Value) {
+pub(crate) fn envelope(path: &str, query: &Query, req: PageRequest, total: usize, totals: Totals) -> (Value, Value) {
     let others = query.others();
     let href = |page: usize| json!(format!("{path}?page={page}&pageSize={}{others}", req.size));
     let pages = req.total_pages(total);
@@ -199,15 +191,9 @@ mod tests {
     #[test]
     fn clamps_and_defaults() {
         let q = Query::parse(Some("pageSize=1000&page=0"));
-        assert_eq!(
-            PageRequest::parse(&q, 100).unwrap(),
-            PageRequest { page: 1, size: 100 }
-        );
+        assert_eq!(PageRequest::parse(&q, 100).unwrap(), PageRequest { page: 1, size: 100 });
         let q = Query::parse(None);
-        assert_eq!(
-            PageRequest::parse(&q, 500).unwrap(),
-            PageRequest { page: 1, size: 100 }
-        );
+        assert_eq!(PageRequest::parse(&q, 500).unwrap(), PageRequest { page: 1, size: 100 });
         assert!(PageRequest::parse(&Query::parse(Some("page=x")), 100).is_err());
     }
 

@@ -14,10 +14,7 @@ pub(crate) fn user(id: &str) -> Value {
 
 /// A to-many relationship: `{"data":[{"type","id"},…]}`.
 pub(crate) fn to_many(kind: &str, ids: &[String]) -> Value {
-    let data: Vec<Value> = ids
-        .iter()
-        .map(|id| json!({"type": kind, "id": id}))
-        .collect();
+    let data: Vec<Value> = ids.iter().map(|id| json!({"type": kind, "id": id})).collect();
     let mut rel = Map::new();
     rel.insert("data".into(), Value::Array(data));
     Value::Object(rel)
@@ -65,12 +62,7 @@ pub(crate) fn attr_str<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
 
 /// `value.relationships.<name>.data.id` of a to-one relationship.
 pub(crate) fn related_id<'a>(value: &'a Value, name: &str) -> Option<&'a str> {
-    value
-        .get("relationships")?
-        .get(name)?
-        .get("data")?
-        .get("id")?
-        .as_str()
+    value.get("relationships")?.get(name)?.get("data")?.get("id")?.as_str()
 }
 
 /// `value.id`.
@@ -82,7 +74,6 @@ pub(crate) fn id(value: &Value) -> &str {
 /// (users carry only the latter).
 pub(crate) fn is_deleted(value: &Value) -> bool {
     attributes(value).is_some_and(|a| {
-        a.get("deleted").and_then(Value::as_bool).unwrap_or(false)
-            || a.get("deletedAt").is_some_and(Value::is_string)
+        a.get("deleted").and_then(Value::as_bool).unwrap_or(false) || a.get("deletedAt").is_some_and(Value::is_string)
     })
 }

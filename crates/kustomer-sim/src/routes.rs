@@ -61,14 +61,10 @@ impl<'a> Route<'a> {
             ["klasses", name, id] => Route::KObject(name, id),
             ["conversations", id, "messages"] => Route::List(Kind::Message, Scope::Conversation(id)),
             ["conversations", id, "notes"] => Route::List(Kind::Note, Scope::Conversation(id)),
-            ["customers", id, "conversations"] => {
-                Route::List(Kind::Conversation, Scope::Customer(id))
-            }
+            ["customers", id, "conversations"] => Route::List(Kind::Conversation, Scope::Customer(id)),
             ["customers", id, "messages"] => Route::List(Kind::Message, Scope::Customer(id)),
             ["customers", id, "notes"] => Route::List(Kind::Note, Scope::Customer(id)),
-            ["customers", id, "klasses", name] => {
-                Route::List(Kind::KObject, Scope::CustomerKlass(id, name))
-            }
+            ["customers", id, "klasses", name] => Route::List(Kind::KObject, Scope::CustomerKlass(id, name)),
             [collection] => Route::List(Kind::from_collection(collection)?, Scope::All),
             [collection, id] => Route::Get(Kind::from_collection(collection)?, id),
             _ => return None,
@@ -84,9 +80,7 @@ impl<'a> Route<'a> {
             Route::List(kind, Scope::All) => format!("GET /v1/{}", kind.collection()),
             Route::List(kind, Scope::Customer(_)) => scoped("customers", kind.collection()),
             Route::List(kind, Scope::Conversation(_)) => scoped("conversations", kind.collection()),
-            Route::List(_, Scope::Klass(_)) | Route::KlassOrKObjects(_) => {
-                "GET /v1/klasses/{name}".into()
-            }
+            Route::List(_, Scope::Klass(_)) | Route::KlassOrKObjects(_) => "GET /v1/klasses/{name}".into(),
             Route::List(_, Scope::CustomerKlass(..)) => "GET /v1/customers/{id}/klasses/{name}".into(),
             Route::Get(kind, _) => format!("GET /v1/{}/{{id}}", kind.collection()),
             Route::KObject(..) => "GET /v1/klasses/{name}/{id}".into(),

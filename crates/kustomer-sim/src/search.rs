@@ -130,8 +130,8 @@ impl Search {
             Some(Value::String(s)) => s.as_str(),
             Some(other) => return Err(bad(format!("Invalid queryContext {other}"))),
         };
-        let ctx = Kind::from_search_context(ctx_name)
-            .ok_or_else(|| bad(format!("Invalid queryContext \"{ctx_name}\"")))?;
+        let ctx =
+            Kind::from_search_context(ctx_name).ok_or_else(|| bad(format!("Invalid queryContext \"{ctx_name}\"")))?;
         let include_deleted = match body.get("includeDeleted") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -238,9 +238,7 @@ impl Node {
             nodes.extend(Node::parse_all(&rest, ctx)?);
             return Ok(nodes);
         }
-        obj.iter()
-            .map(|(name, ops)| Node::criterion(name, ops, ctx))
-            .collect()
+        obj.iter().map(|(name, ops)| Node::criterion(name, ops, ctx)).collect()
     }
 
     fn criterion(name: &str, ops: &Value, ctx: Kind) -> Result<Node, ApiError> {
@@ -274,12 +272,8 @@ impl Node {
                     Operand::Interval(start, end)
                 }
                 (Attr::Deleted, Value::Bool(b)) => Operand::Bool(*b),
-                (Attr::Deleted, Value::String(s)) if s == "true" || s == "false" => {
-                    Operand::Bool(s == "true")
-                }
-                (a, Value::String(s)) if !a.is_date() && a != Attr::Deleted => {
-                    Operand::Text(s.clone())
-                }
+                (Attr::Deleted, Value::String(s)) if s == "true" || s == "false" => Operand::Bool(s == "true"),
+                (a, Value::String(s)) if !a.is_date() && a != Attr::Deleted => Operand::Text(s.clone()),
                 (_, other) => return Err(bad(format!("Invalid value {other} for field \"{name}\""))),
             };
             parsed.push((op, operand));
@@ -295,10 +289,7 @@ impl Node {
                 let target = if field.ctx == ctx {
                     Some(row)
                 } else {
-                    row.meta
-                        .customer
-                        .as_deref()
-                        .and_then(|id| org.row(Kind::Customer, id))
+                    row.meta.customer.as_deref().and_then(|id| org.row(Kind::Customer, id))
                 };
                 target.is_some_and(|r| ops.iter().all(|(op, v)| test(field.attr, r, *op, v)))
             }
@@ -432,7 +423,10 @@ mod tests {
         );
         let later = parse(&body).unwrap().run(&org);
         assert!(!later.is_empty() && later.len() < all.len());
-        let times: Vec<&str> = later.iter().map(|v| resource::attr_str(v, "updatedAt").unwrap()).collect();
+        let times: Vec<&str> = later
+            .iter()
+            .map(|v| resource::attr_str(v, "updatedAt").unwrap())
+            .collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
         assert!(times[0] >= t);
     }

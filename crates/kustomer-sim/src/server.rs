@@ -56,10 +56,7 @@ impl Shared {
     pub(crate) fn new(config: &SimConfig) -> Shared {
         Shared {
             org: Mutex::new(Org::generate(config)),
-            limits: Mutex::new(Limits::new(
-                config.org_rate_limit,
-                config.search_rate_limit,
-            )),
+            limits: Mutex::new(Limits::new(config.org_rate_limit, config.search_rate_limit)),
             stats: Mutex::new(SimStats::default()),
             token: config.token.clone(),
             latency: config.latency.clone(),
@@ -116,10 +113,7 @@ async fn handle(
     };
     let query = Query::parse(uri.query());
     let result = match route {
-        None => Err(ApiError::NotFound(format!(
-            "No route for {method} {}",
-            uri.path()
-        ))),
+        None => Err(ApiError::NotFound(format!("No route for {method} {}", uri.path()))),
         Some(_) if body.len() > MAX_BODY => Err(ApiError::TooLarge),
         Some(route) => respond(&lock(&shared.org), route, &query, &body),
     };

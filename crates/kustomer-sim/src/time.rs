@@ -62,7 +62,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 /// Parses a record timestamp into microseconds since the epoch: the exact shape
-/// [`format`] writes is read directly, anything else goes through [`parse_bound`].
+/// [`format()`] writes is read directly, anything else goes through [`parse_bound`].
 pub(crate) fn parse_instant(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let shape_ok = b.len() == 24
@@ -109,8 +109,7 @@ pub(crate) fn parse_bound(s: &str) -> Option<(i64, i64)> {
     let start = DateTime::parse_from_rfc3339(&normalised)
         .map(|t| t.timestamp_micros())
         .or_else(|_| {
-            NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f")
-                .map(|t| t.and_utc().timestamp_micros())
+            NaiveDateTime::parse_from_str(&normalised, "%Y-%m-%dT%H:%M:%S%.f").map(|t| t.and_utc().timestamp_micros())
         })
         .ok()?;
     Some((start, start + 1))

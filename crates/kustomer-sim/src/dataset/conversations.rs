@@ -109,10 +109,7 @@ pub(crate) fn conversation(d: &mut Draft<'_>, refs: &Refs) -> Value {
     rels.insert("modifiedBy".into(), resource::user(&refs.agent(&mut d.rng)));
     if !refs.brands.is_empty() && d.rng.chance(0.6) {
         let b = d.rng.pick(&refs.brands);
-        rels.insert(
-            "brand".into(),
-            resource::to_one("brand", b, &format!("/v1/brands/{b}")),
-        );
+        rels.insert("brand".into(), resource::to_one("brand", b, &format!("/v1/brands/{b}")));
     }
     if !refs.queues.is_empty() && d.rng.chance(0.5) {
         let q = d.rng.pick(&refs.queues);
@@ -133,10 +130,7 @@ pub(crate) fn conversation(d: &mut Draft<'_>, refs: &Refs) -> Value {
             "sla".into(),
             resource::to_one("sla", &sla_id, &format!("/v1/slas/{sla_id}")),
         );
-        rels.insert(
-            "slaVersion".into(),
-            resource::data_only("sla_version", &version_id),
-        );
+        rels.insert("slaVersion".into(), resource::data_only("sla_version", &version_id));
     }
     resource::resource(
         "conversation",
@@ -173,11 +167,7 @@ pub(crate) fn message(d: &mut Draft<'_>, refs: &Refs) -> Value {
     let conv_channel = conv_attrs
         .and_then(|a| a.get("channels")?.get(0)?.as_str())
         .unwrap_or("email");
-    let channel = if d.ordinal % 50 == 7 {
-        "tiktok"
-    } else {
-        conv_channel
-    };
+    let channel = if d.ordinal % 50 == 7 { "tiktok" } else { conv_channel };
     let subject = conv_attrs
         .and_then(|a| a.get("name")?.as_str())
         .unwrap_or("Hello")
@@ -186,9 +176,7 @@ pub(crate) fn message(d: &mut Draft<'_>, refs: &Refs) -> Value {
         .and_then(|a| a.get("custom")?.get("orderNumberStr")?.as_str())
         .unwrap_or("1000")
         .to_owned();
-    let opening = conv_attrs
-        .and_then(|a| a.get("direction")?.as_str())
-        .unwrap_or("in");
+    let opening = conv_attrs.and_then(|a| a.get("direction")?.as_str()).unwrap_or("in");
     let direction = match (d.position, opening) {
         (0, dir) => dir,
         (p, _) if p % 2 == 1 => "out",
@@ -213,25 +201,29 @@ pub(crate) fn message(d: &mut Draft<'_>, refs: &Refs) -> Value {
     let key = if email { "email" } else { "contact" };
     let (customer_addr, support_addr) = if email {
         let addr = contact(d.parents.customer, "emails", "email");
-        (addr.unwrap_or_else(|| "customer@example.com".to_owned()), "support@acme.example".to_owned())
+        (
+            addr.unwrap_or_else(|| "customer@example.com".to_owned()),
+            "support@acme.example".to_owned(),
+        )
     } else {
         let addr = contact(d.parents.customer, "phones", "phone");
-        (addr.unwrap_or_else(|| "+15550100100".to_owned()), "+15550000000".to_owned())
+        (
+            addr.unwrap_or_else(|| "+15550100100".to_owned()),
+            "+15550000000".to_owned(),
+        )
     };
     let (from, to) = if inbound {
         (customer_addr, support_addr)
     } else {
         (support_addr, customer_addr)
     };
-    let cc: Vec<String> = (0..(d.ordinal / 3) % 3)
-        .map(|i| format!("cc{i}@example.org"))
-        .collect();
+    let cc: Vec<String> = (0..(d.ordinal / 3) % 3).map(|i| format!("cc{i}@example.org")).collect();
     let cc = if email && !cc.is_empty() {
         address((d.ordinal / 3) % 3, key, &cc)
     } else {
         json!([])
     };
-    let bcc = if email && d.ordinal % 7 == 0 {
+    let bcc = if email && d.ordinal.is_multiple_of(7) {
         address(2, key, &["audit@acme.example".to_owned()])
     } else {
         json!([])
@@ -289,34 +281,19 @@ pub(crate) fn message(d: &mut Draft<'_>, refs: &Refs) -> Value {
     );
     rels.insert(
         "conversation".into(),
-        resource::to_one(
-            "conversation",
-            &conv_id,
-            &format!("/v1/conversations/{conv_id}"),
-        ),
+        resource::to_one("conversation", &conv_id, &format!("/v1/conversations/{conv_id}")),
     );
     rels.insert("createdBy".into(), resource::user(&author));
     if !inbound && !refs.shortcuts.is_empty() && d.rng.chance(0.3) {
         let used = Refs::some(&refs.shortcuts, &mut d.rng, 2);
         rels.insert("shortcuts".into(), resource::to_many("shortcut", &used));
     }
-    resource::resource(
-        "message",
-        &d.id,
-        attributes,
-        rels,
-        &format!("/v1/messages/{}", d.id),
-    )
+    resource::resource("message", &d.id, attributes, rels, &format!("/v1/messages/{}", d.id))
 }
 
 /// An internal note; mentions are to-many relationships, not attributes.
 pub(crate) fn note(d: &mut Draft<'_>, refs: &Refs) -> Value {
-    let conv_id = d
-        .parents
-        .conversation
-        .map(resource::id)
-        .unwrap_or_default()
-        .to_owned();
+    let conv_id = d.parents.conversation.map(resource::id).unwrap_or_default().to_owned();
     let customer = d.customer_id().unwrap_or_default();
     let users = Refs::some(&refs.agents, &mut d.rng, 2);
     let teams = Refs::some(&refs.teams, &mut d.rng, 1);
@@ -338,11 +315,7 @@ pub(crate) fn note(d: &mut Draft<'_>, refs: &Refs) -> Value {
     );
     rels.insert(
         "conversation".into(),
-        resource::to_one(
-            "conversation",
-            &conv_id,
-            &format!("/v1/conversations/{conv_id}"),
-        ),
+        resource::to_one("conversation", &conv_id, &format!("/v1/conversations/{conv_id}")),
     );
     rels.insert("createdBy".into(), resource::user(&author));
     rels.insert("modifiedBy".into(), resource::user(&author));
@@ -351,13 +324,7 @@ pub(crate) fn note(d: &mut Draft<'_>, refs: &Refs) -> Value {
     if d.deleted {
         rels.insert("deletedBy".into(), resource::user(&author));
     }
-    resource::resource(
-        "note",
-        &d.id,
-        attributes,
-        rels,
-        &format!("/v1/notes/{}", d.id),
-    )
+    resource::resource("note", &d.id, attributes, rels, &format!("/v1/notes/{}", d.id))
 }
 
 /// Fills a conversation's counts and first/last message summaries from its messages
@@ -376,10 +343,7 @@ pub(crate) fn summarize_conversation(conv: &mut Value, messages: &[&Value], note
     let inbound = messages.iter().filter(|m| dir(m) == "in").count();
     attrs.insert("messageCount".into(), json!(messages.len()));
     attrs.insert("inboundMessageCount".into(), json!(inbound));
-    attrs.insert(
-        "outboundMessageCount".into(),
-        json!(messages.len() - inbound),
-    );
+    attrs.insert("outboundMessageCount".into(), json!(messages.len() - inbound));
     attrs.insert("noteCount".into(), json!(notes));
     let mut channels: Vec<Value> = Vec::new();
     for m in messages {
@@ -401,11 +365,7 @@ pub(crate) fn summarize_conversation(conv: &mut Value, messages: &[&Value], note
         ("lastMessageOut", "out", false),
     ] {
         let mut matching = messages.iter().filter(|m| dir(m) == direction);
-        let found = if first {
-            matching.next()
-        } else {
-            matching.last()
-        };
+        let found = if first { matching.next() } else { matching.next_back() };
         if let Some(m) = found {
             attrs.insert(key.into(), summary(m));
         }

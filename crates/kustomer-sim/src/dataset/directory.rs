@@ -31,7 +31,12 @@ pub(crate) fn user(d: &mut Draft<'_>, refs: &Refs) -> Value {
         (
             "Sim API key".to_owned(),
             format!("{}@machine.kustomerapp.com", d.id),
-            json!(["org.admin.read", "org.user.read", "org.permission.read", "org.user.search.read"]),
+            json!([
+                "org.admin.read",
+                "org.user.read",
+                "org.permission.read",
+                "org.user.search.read"
+            ]),
         )
     } else {
         let name = format!("{} {}", d.rng.pick(FIRST_NAMES), d.rng.pick(LAST_NAMES));

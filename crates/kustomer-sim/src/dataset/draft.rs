@@ -68,9 +68,7 @@ impl Refs {
             .map(|u| resource::id(u).to_owned())
             .collect();
         let fixed = |name: &str, n: usize| -> Vec<String> {
-            (0..n)
-                .map(|i| ids::fixed(seed, &format!("{name}-{i}")))
-                .collect()
+            (0..n).map(|i| ids::fixed(seed, &format!("{name}-{i}"))).collect()
         };
         Refs {
             org: ids::fixed(seed, "org"),
@@ -82,10 +80,7 @@ impl Refs {
             companies: live(Kind::Company),
             brands: fixed("brand", 2),
             queues: fixed("queue", 3),
-            slas: fixed("sla", 2)
-                .into_iter()
-                .zip(fixed("sla-version", 2))
-                .collect(),
+            slas: fixed("sla", 2).into_iter().zip(fixed("sla-version", 2)).collect(),
         }
     }
 
@@ -130,14 +125,7 @@ pub(crate) struct Draft<'a> {
 impl<'a> Draft<'a> {
     /// A live, parentless draft whose private generator derives from `seed`, `kind`
     /// and `ordinal`, so a record renders the same whatever was generated before it.
-    pub(crate) fn new(
-        seed: u64,
-        kind: Kind,
-        id: String,
-        ordinal: usize,
-        created: i64,
-        updated: i64,
-    ) -> Self {
+    pub(crate) fn new(seed: u64, kind: Kind, id: String, ordinal: usize, created: i64, updated: i64) -> Self {
         let stream = combine(kind.ordinal() as u64 + 1, ordinal as u64);
         Draft {
             id,
@@ -183,15 +171,12 @@ impl<'a> Draft<'a> {
 
     /// The id of the owning customer (directly or via the conversation).
     pub(crate) fn customer_id(&self) -> Option<String> {
-        self.parents
-            .customer
-            .map(|c| resource::id(c).to_owned())
-            .or_else(|| {
-                self.parents
-                    .conversation
-                    .and_then(|c| resource::related_id(c, "customer"))
-                    .map(str::to_owned)
-            })
+        self.parents.customer.map(|c| resource::id(c).to_owned()).or_else(|| {
+            self.parents
+                .conversation
+                .and_then(|c| resource::related_id(c, "customer"))
+                .map(str::to_owned)
+        })
     }
 }
 

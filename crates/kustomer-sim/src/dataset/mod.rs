@@ -6,7 +6,7 @@
 //!    updated no earlier than its children);
 //! 2. rendering, top-down, each record from its [`Draft`] and its rendered parents,
 //!    then summaries (counts, first/last message, klass links) from the children;
-//! 3. bulk updates ([`ties`]) and sorting into the default list order.
+//! 3. bulk updates ([`ties`]).
 
 pub(crate) mod conversations;
 mod directory;
@@ -27,8 +27,8 @@ use crate::time::{self, DAY, HOUR, MS, SEC};
 pub(crate) use draft::{render, Draft, Parents, Refs};
 pub(crate) use ids::IdGen;
 
-/// A generated org: one table per kind (indexed by [`Kind::ordinal`]) in default
-/// list order, and the id generator to continue from.
+/// A generated org: one table per kind (indexed by [`Kind::ordinal`], in generation
+/// order; the store sorts them), and the id generator to continue from.
 #[derive(Debug)]
 pub(crate) struct Dataset {
     /// Records per kind.
@@ -53,6 +53,12 @@ impl Timeline {
     /// A creation time within the history, leaving `margin` before now.
     fn created(&self, rng: &mut Rng, margin: i64) -> i64 {
         rng.range(self.now - self.span, self.now - margin.min(self.span / 2))
+    }
+
+    /// A creation time in the first tenth of the history: the directory (users,
+    /// teams, tags, …) predates the customers and conversations that reference it.
+    fn early(&self, rng: &mut Rng) -> i64 {
+        rng.range(self.now - self.span, self.now - self.span + self.span / 10)
     }
 
     /// An update time: usually right after creation, often a later edit.
@@ -172,19 +178,39 @@ impl Skeleton {
     }
 }
 
-/// Generates the org `cfg` describes. Pure: the same config yields the same data.
-pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
-    let seed = cfg.seed;
-    let t = Timeline {
-        now: time::micros(cfg.now),
-        span: (i64::from(cfg.history_days) * DAY).max(HOUR),
-    };
-    let size = &cfg.size;
-    let mut ids = IdGen::new(seed);
-    let mut tables: Vec<Vec<Value>> = vec![Vec::new(); Kind::ALL.len()];
+/// Renders records in generation order, drawing ids and deletions deterministically.
+struct Renderer<'r> {
+    seed: u64,
+    ids: &'r mut IdGen,
+    refs: &'r Refs,
+    rng: Rng,
+}
 
-    // The directory first: everything else references it. The first user is the
-    // API key's machine user, so there is always one.
+impl Renderer<'_> {
+    /// Renders record `i` of `kind`; it is soft-deleted with probability `p_deleted`.
+    fn make(
+        &mut self,
+        kind: Kind,
+        i: usize,
+        (created, updated): (i64, i64),
+        p_deleted: f64,
+        position: usize,
+        parents: Parents<'_>,
+    ) -> Value {
+        let id = self.ids.next(kind, created);
+        let mut d = Draft::new(self.seed, kind, id, i, created, updated);
+        d.deleted = p_deleted > 0.0 && self.rng.chance(p_deleted);
+        d.position = position;
+        d.parents = parents;
+        render(kind, &mut d, self.refs)
+    }
+}
+
+/// Generates the org directory (users, teams, tags, shortcuts, companies, klasses)
+/// into `tables`. It comes first because everything else references it; the first
+/// user is the API key's machine user, so there is always one.
+fn directory(cfg: &SimConfig, t: Timeline, ids: &mut IdGen, tables: &mut [Vec<Value>]) {
+    let size = &cfg.size;
     for (kind, n, p_deleted) in [
         (Kind::User, size.users.max(1), 0.08),
         (Kind::Team, size.teams, 0.1),
@@ -193,66 +219,65 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
         (Kind::Company, size.companies, 0.01),
         (Kind::Klass, size.klasses, 0.0),
     ] {
-        let refs = refs(seed, &tables);
-        let mut rng = stream(seed, kind, 0);
+        let refs = refs(cfg.seed, tables);
+        let mut rng = stream(cfg.seed, kind, 0);
+        let mut r = Renderer {
+            seed: cfg.seed,
+            ids: &mut *ids,
+            refs: &refs,
+            rng: stream(cfg.seed, kind, 1),
+        };
         let rows = (0..n)
             .map(|i| {
-                let created = t.created(&mut rng, DAY);
+                let created = t.early(&mut rng);
                 let updated = t.updated(&mut rng, created);
-                let mut d = Draft::new(seed, kind, ids.next(kind, created), i, created, updated);
-                d.deleted = i > 0 && rng.chance(p_deleted);
-                render(kind, &mut d, &refs)
+                // The machine user is never deactivated.
+                let p = if i == 0 { 0.0 } else { p_deleted };
+                r.make(kind, i, (created, updated), p, 0, Parents::default())
             })
             .collect();
         tables[kind.ordinal()] = rows;
     }
+}
 
-    let refs = refs(seed, &tables);
-    let s = Skeleton::build(cfg, t, tables[Kind::Klass.ordinal()].len());
-    let mut rng = stream(seed, Kind::Customer, 2);
-    let mut deleted = |p: f64| rng.chance(p);
-    let mut make = |kind: Kind, i: usize, created: i64, updated: i64, gone: bool, pos: usize, parents: Parents<'_>| {
-        let mut d = Draft::new(seed, kind, ids.next(kind, created), i, created, updated);
-        d.deleted = gone;
-        d.position = pos;
-        d.parents = parents;
-        render(kind, &mut d, &refs)
-    };
-
-    let customers: Vec<Value> = (s.customers.iter().enumerate())
-        .map(|(i, &(c, u))| make(Kind::Customer, i, c, u, deleted(0.01), 0, Parents::default()))
+/// Renders customers, conversations, messages, notes and kobjects along the
+/// skeleton's timeline, then fills the parents' summaries from their children.
+fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Value]) -> [Vec<Value>; 5] {
+    let mut customers: Vec<Value> = (s.customers.iter().enumerate())
+        .map(|(i, &times)| r.make(Kind::Customer, i, times, 0.01, 0, Parents::default()))
         .collect();
     let mut conversations: Vec<Value> = (s.conversations.iter().enumerate())
         .map(|(i, &(cu, c, u))| {
-            let parents = Parents { customer: Some(&customers[cu]), ..Parents::default() };
-            make(Kind::Conversation, i, c, u, deleted(0.01), 0, parents)
+            let parents = Parents {
+                customer: Some(&customers[cu]),
+                ..Parents::default()
+            };
+            r.make(Kind::Conversation, i, (c, u), 0.01, 0, parents)
         })
         .collect();
+    // Messages and notes see their conversation and, through it, their customer.
+    let in_conversation = |j: usize| Parents {
+        customer: Some(&customers[s.conversations[j].0]),
+        conversation: Some(&conversations[j]),
+        klass: None,
+    };
     let messages: Vec<Value> = (s.messages.iter().enumerate())
-        .map(|(i, &(j, pos, c, u))| {
-            let conv = &conversations[j];
-            let cust = &customers[s.conversations[j].0];
-            let parents = Parents { customer: Some(cust), conversation: Some(conv), klass: None };
-            make(Kind::Message, i, c, u, false, pos, parents)
-        })
+        .map(|(i, &(j, pos, c, u))| r.make(Kind::Message, i, (c, u), 0.0, pos, in_conversation(j)))
         .collect();
     let notes: Vec<Value> = (s.notes.iter().enumerate())
-        .map(|(i, &(j, c, u))| {
-            let conv = &conversations[j];
-            let cust = &customers[s.conversations[j].0];
-            let parents = Parents { customer: Some(cust), conversation: Some(conv), klass: None };
-            make(Kind::Note, i, c, u, deleted(0.02), 0, parents)
-        })
+        .map(|(i, &(j, c, u))| r.make(Kind::Note, i, (c, u), 0.02, 0, in_conversation(j)))
         .collect();
-    let klasses = &tables[Kind::Klass.ordinal()];
     let kobjects: Vec<Value> = (s.kobjects.iter().enumerate())
         .map(|(i, &(k, cu, c, u))| {
-            let parents = Parents { customer: Some(&customers[cu]), conversation: None, klass: Some(&klasses[k]) };
-            make(Kind::KObject, i, c, u, false, 0, parents)
+            let parents = Parents {
+                customer: Some(&customers[cu]),
+                conversation: None,
+                klass: Some(&klasses[k]),
+            };
+            r.make(Kind::KObject, i, (c, u), 0.0, 0, parents)
         })
         .collect();
 
-    // Summaries from children.
     let mut by_conv: Vec<Vec<&Value>> = vec![Vec::new(); conversations.len()];
     for (m, &(j, ..)) in messages.iter().zip(&s.messages) {
         by_conv[j].push(m);
@@ -264,7 +289,6 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
     for (j, conv) in conversations.iter_mut().enumerate() {
         conversations::summarize_conversation(conv, &by_conv[j], notes_per_conv[j]);
     }
-    let mut customers = customers;
     let mut convs_of: Vec<Vec<&Value>> = vec![Vec::new(); customers.len()];
     for (conv, &(cu, ..)) in conversations.iter().zip(&s.conversations) {
         convs_of[cu].push(conv);
@@ -279,21 +303,43 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
     for (c, customer) in customers.iter_mut().enumerate() {
         people::summarize_customer(customer, &convs_of[c], &klasses_of[c]);
     }
+    [customers, conversations, messages, notes, kobjects]
+}
 
-    tables[Kind::Customer.ordinal()] = customers;
-    tables[Kind::Conversation.ordinal()] = conversations;
-    tables[Kind::Message.ordinal()] = messages;
-    tables[Kind::Note.ordinal()] = notes;
-    tables[Kind::KObject.ordinal()] = kobjects;
+/// Generates the org `cfg` describes. Pure: the same config yields the same data.
+pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
+    let t = Timeline {
+        now: time::micros(cfg.now),
+        span: (i64::from(cfg.history_days) * DAY).max(HOUR),
+    };
+    let mut ids = IdGen::new(cfg.seed);
+    let mut tables: Vec<Vec<Value>> = vec![Vec::new(); Kind::ALL.len()];
+    directory(cfg, t, &mut ids, &mut tables);
+
+    let refs = refs(cfg.seed, &tables);
+    let klasses = &tables[Kind::Klass.ordinal()];
+    let skeleton = Skeleton::build(cfg, t, klasses.len());
+    let mut renderer = Renderer {
+        seed: cfg.seed,
+        ids: &mut ids,
+        refs: &refs,
+        rng: stream(cfg.seed, Kind::Customer, 2),
+    };
+    let rendered = hierarchy(&mut renderer, &skeleton, klasses);
+    let kinds = [
+        Kind::Customer,
+        Kind::Conversation,
+        Kind::Message,
+        Kind::Note,
+        Kind::KObject,
+    ];
+    for (kind, rows) in kinds.into_iter().zip(rendered) {
+        tables[kind.ordinal()] = rows;
+    }
 
     for kind in Kind::ALL {
-        let mut rng = stream(seed, kind, 3);
-        let rows = &mut tables[kind.ordinal()];
-        ties::bulk_update(rows, &mut rng, t.now, t.span);
-        rows.sort_by_cached_key(|r| {
-            let created = resource::attr_str(r, "createdAt").and_then(time::parse_instant);
-            (created, resource::id(r).to_owned())
-        });
+        let mut rng = stream(cfg.seed, kind, 3);
+        ties::bulk_update(&mut tables[kind.ordinal()], &mut rng, t.now, t.span);
     }
     Dataset { tables, ids }
 }

@@ -27,30 +27,17 @@ pub(crate) fn klass_name(i: usize) -> String {
 /// A klass. Its id is an ObjectId, but URLs and KObject relationships use its name.
 pub(crate) fn klass(d: &mut Draft<'_>, refs: &Refs) -> Value {
     let name = klass_name(d.ordinal);
-    let display = name
-        .rsplit(['.', '-', '_'])
-        .next()
-        .unwrap_or(&name)
-        .to_owned();
+    let display = name.rsplit(['.', '-', '_']).next().unwrap_or(&name).to_owned();
     let attributes = object(json!({
         "name": name, "displayName": display, "icon": d.rng.pick(&["cart", "card", "box", "refresh"]),
         "color": d.rng.pick(&["#4a90e2", "#f5a623", "#7ed321"]), "status": "enabled",
         "createdAt": d.created_at(), "updatedAt": d.updated_at(),
     }));
     let mut rels = base_relationships(refs);
-    rels.insert(
-        "kobjects".into(),
-        resource::link_only(&format!("/v1/klasses/{name}")),
-    );
+    rels.insert("kobjects".into(), resource::link_only(&format!("/v1/klasses/{name}")));
     rels.insert("createdBy".into(), resource::user(&refs.machine_user));
     rels.insert("modifiedBy".into(), resource::user(&refs.machine_user));
-    resource::resource(
-        "klass",
-        &d.id,
-        attributes,
-        rels,
-        &format!("/v1/klasses/{}", d.id),
-    )
+    resource::resource("klass", &d.id, attributes, rels, &format!("/v1/klasses/{}", d.id))
 }
 
 /// `(title, custom)` for a KObject of the named klass; each klass has its own
@@ -71,11 +58,13 @@ fn payload(klass: &str, d: &mut Draft<'_>) -> (String, Map<String, Value>) {
         }
         "shopify-orders" => (
             format!("#{n}"),
-            object(json!({"shopifyIdStr": format!("gid://shopify/Order/{}", d.rng.below(1 << 40)),
+            object(
+                json!({"shopifyIdStr": format!("gid://shopify/Order/{}", d.rng.below(1 << 40)),
                 "financialStatusStr": d.rng.pick(&["paid", "refunded", "partially_refunded"]),
                 "subtotalNum": d.rng.below(90_000) as f64 / 100.0, "processedAt": d.during(),
                 "testBool": false, "orderStatusUrl": format!("https://shop.example/orders/{n}"),
-                "noteTxt": if d.rng.chance(0.3) { json!("Leave at the door") } else { Value::Null }})),
+                "noteTxt": if d.rng.chance(0.3) { json!("Leave at the door") } else { Value::Null }}),
+            ),
         ),
         "acme_app.loyalty_card" => (
             format!("Loyalty card {n}"),

@@ -74,8 +74,7 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
     let email = format!("{handle}@{}", d.rng.pick(EMAIL_DOMAINS));
     let external = format!("crm-{}", 10_000 + d.ordinal);
     let (loc, tz, locale) = location(&mut d.rng, "home");
-    let company = (!refs.companies.is_empty() && d.rng.chance(0.4))
-        .then(|| d.rng.pick(&refs.companies).clone());
+    let company = (!refs.companies.is_empty() && d.rng.chance(0.4)).then(|| d.rng.pick(&refs.companies).clone());
 
     let mut emails = vec![json!({"type": "home", "email": email, "verified": d.rng.chance(0.5)})];
     if d.rng.chance(0.25) {
@@ -94,7 +93,9 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
         vec![]
     };
     let socials: Vec<Value> = if d.rng.chance(0.3) {
-        let kind = *d.rng.pick(&["twitter", "facebook", "instagram", "linkedin", "pinterest"]);
+        let kind = *d
+            .rng
+            .pick(&["twitter", "facebook", "instagram", "linkedin", "pinterest"]);
         vec![json!({
             "type": kind, "userid": d.rng.below(1_000_000_000).to_string(),
             "username": format!("@{}", handle.replace('.', "_")),
@@ -109,14 +110,20 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
         vec![]
     };
     let instagram: Vec<Value> = if d.rng.chance(0.05) {
-        vec![json!({"pageId": "1784140", "threadId": format!("t{}", d.rng.below(1 << 40)),
-                    "username": handle, "instagramId": d.rng.below(1 << 40).to_string()})]
+        vec![
+            json!({"pageId": "1784140", "threadId": format!("t{}", d.rng.below(1 << 40)),
+                    "username": handle, "instagramId": d.rng.below(1 << 40).to_string()}),
+        ]
     } else {
         vec![]
     };
     let tags = Refs::some(&refs.tags, &mut d.rng, 3);
     let tree = d.rng.chance(0.5).then(|| {
-        let (top, leaf) = *d.rng.pick(&[("shipping", "delay"), ("billing", "double_charge"), ("product", "damaged")]);
+        let (top, leaf) = *d.rng.pick(&[
+            ("shipping", "delay"),
+            ("billing", "double_charge"),
+            ("product", "damaged"),
+        ]);
         json!({"value": format!("{top}.{leaf}"), "levels": [top, leaf]})
     });
     let mut custom = object(json!({
@@ -169,13 +176,7 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
             resource::to_one("company", &c, &format!("/v1/companies/{c}")),
         );
     }
-    resource::resource(
-        "customer",
-        &d.id,
-        attributes,
-        rels,
-        &format!("/v1/customers/{}", d.id),
-    )
+    resource::resource("customer", &d.id, attributes, rels, &format!("/v1/customers/{}", d.id))
 }
 
 /// Fills a customer's conversation summaries and klass links from its children.
@@ -252,11 +253,5 @@ pub(crate) fn company(d: &mut Draft<'_>, refs: &Refs) -> Value {
     let mut rels = base_relationships(refs);
     rels.insert("createdBy".into(), resource::user(&refs.agent(&mut d.rng)));
     rels.insert("modifiedBy".into(), resource::user(&refs.agent(&mut d.rng)));
-    resource::resource(
-        "company",
-        &d.id,
-        attributes,
-        rels,
-        &format!("/v1/companies/{}", d.id),
-    )
+    resource::resource("company", &d.id, attributes, rels, &format!("/v1/companies/{}", d.id))
 }

@@ -58,3 +58,30 @@ pub(crate) fn bulk_update(rows: &mut [Value], rng: &mut Rng, now: i64, span: i64
         remaining -= members.len().min(remaining);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn demo_sized_kinds_get_ties_larger_than_a_search_page() {
+        let now = 1_800_000_000 * time::SEC;
+        let span = 540 * DAY;
+        let mut rng = Rng::new(5);
+        let mut rows: Vec<Value> = (0..12_000)
+            .map(|i| {
+                let at = time::format(now - span + i * (span / 12_000));
+                serde_json::json!({"id": i.to_string(), "attributes": {"updatedAt": at, "deleted": false}})
+            })
+            .collect();
+        bulk_update(&mut rows, &mut rng, now, span);
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for r in &rows {
+            *counts.entry(resource::attr_str(r, "updatedAt").unwrap()).or_default() += 1;
+        }
+        let mut groups: Vec<usize> = counts.into_values().filter(|&n| n > 1).collect();
+        groups.sort_unstable();
+        assert_eq!(groups, [20, 700]);
+    }
+}
