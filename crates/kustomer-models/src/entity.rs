@@ -52,6 +52,11 @@ pub trait Entity: DeserializeOwned + Serialize + Send + Sync + 'static {
     /// Flattens the record into its parent row and child rows, consuming it so
     /// strings move instead of being copied.
     fn flatten(self) -> FlatRecord;
+    /// The record's `custom` attributes, for entities that have them
+    /// (customers, conversations, messages, companies, KObjects).
+    fn custom(&self) -> Option<&crate::CustomAttributes> {
+        None
+    }
 }
 
 /// Builds a child table definition.
@@ -132,6 +137,7 @@ macro_rules! entity {
             relationships { $( $rel:literal => $relcol:literal ),* $(,)? }
             lists { $( $list:ident $( => $listval:literal )? ),* $(,)? }
             relationship_lists { $( $rlist:literal => $rlistval:literal ),* $(,)? }
+            $( custom: $custom:ident, )?
         }
     ) => {
         $(#[$meta])*
@@ -183,6 +189,10 @@ macro_rules! entity {
             fn updated_at(&self) -> Option<::chrono::DateTime<::chrono::Utc>> {
                 self.attributes.updated_at
             }
+
+            $( fn custom(&self) -> Option<&$crate::CustomAttributes> {
+                self.attributes.$custom.as_ref()
+            } )?
 
             fn flatten(self) -> $crate::entity::FlatRecord {
                 let $crate::envelope::Resource { kind, id, attributes, relationships, links: _, extra } = self;

@@ -107,6 +107,31 @@ string_enum! {
     pub enum UserType { User = "user", Machine = "machine", Limited = "limited" }
 }
 
+string_enum! {
+    /// The type of a routing user status, which is what routing acts on.
+    pub enum RoutingStatusType {
+        /// Ready for new work; the only type that receives routed items.
+        Available = "available",
+        /// On a call or in wrap-up; receives nothing new.
+        Busy = "busy",
+        /// Signed in but not taking work.
+        Unavailable = "unavailable",
+        /// Signed out; ends the work session.
+        Offline = "offline",
+    }
+}
+
+string_enum! {
+    /// The kind of object an audit log entry is about (the documented values
+    /// of `filter[objectType]`).
+    pub enum AuditObjectType {
+        BillSubscription = "bill_subscription", BusinessRule = "business_rule", Company = "company",
+        Conversation = "conversation", Customer = "customer", Message = "message", Search = "search",
+        Shortcut = "shortcut", User = "user", WorkItem = "work_item", IpRule = "ip_rule",
+        WorkSession = "work_session", ShopifyRest = "shopify_rest",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -302,6 +302,29 @@ pub struct Page<T> {
     pub included: Vec<Json>,
 }
 
+impl<T> Page<T> {
+    /// Decodes the side-loaded resources of entity `E`: the `included[]` items
+    /// whose `type` is `E`'s resource type (`sla_version` on
+    /// `GET /v1/slas?versions=all`, `holiday` on `GET /v1/schedules?include=holidays`),
+    /// in their order. Items of other types are skipped.
+    pub fn included_of<E: crate::entity::Entity>(&self) -> Result<Vec<E>, crate::decode::DecodeError> {
+        #[derive(Deserialize)]
+        struct Kind {
+            #[serde(rename = "type")]
+            kind: Option<String>,
+        }
+        let want = E::schema().resource;
+        let mut out = Vec::new();
+        for item in &self.included {
+            let kind: Kind = crate::decode::decode(item.get().as_bytes())?;
+            if kind.kind.as_deref() == Some(want) {
+                out.push(crate::decode::decode(item.get().as_bytes())?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// A single-resource response: `{"data": {…}}`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct Single<T> {

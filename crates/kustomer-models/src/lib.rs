@@ -32,6 +32,7 @@ pub mod envelope;
 mod ids;
 mod naming;
 pub mod record;
+mod redact;
 pub mod table;
 pub mod value;
 
@@ -40,19 +41,24 @@ pub use custom::{CustomAttributes, CustomKind, CustomValue};
 pub use decode::{decode, DecodeError};
 pub use entities::*;
 pub use entity::{Entity, EntitySchema, FlatRecord};
-pub use enums::{Channel, ConversationStatus, Direction, KlassStatus, MessageStatus, UserType};
+pub use enums::{
+    AuditObjectType, Channel, ConversationStatus, Direction, KlassStatus, MessageStatus, RoutingStatusType, UserType,
+};
 pub use envelope::{
     Page, PageLinks, PageMeta, Relationship, RelationshipData, RelationshipLinks, Relationships, Resource,
     ResourceIdentifier, Single,
 };
 pub use ids::Id;
 pub use naming::snake_case;
+pub use redact::Redacted;
 pub use table::{Column, LogicalType, ParentKey, TableDef};
-pub use value::{Count, Flex, Json};
+pub use value::{Count, Flex, FlexTime, Json, JsonList};
 
-/// The schema of every entity this crate models, in catalogue order: Customer,
-/// Conversation, Message, Note, Company, KObject, User, Team, Tag, Shortcut,
-/// Klass.
+/// The schema of every table family this crate models, in catalogue order:
+/// the core entities (Customer … Klass), then org configuration, routing,
+/// knowledge base, webhooks, audit logs and per-conversation/customer detail.
+/// `custom_attribute_metadata` and `outbound_webhook_events` are not JSON:API
+/// lists; their rows come from [`metadata_rows`] and [`webhook_event_rows`].
 pub fn all_schemas() -> Vec<&'static EntitySchema> {
     vec![
         Customer::schema(),
@@ -66,5 +72,55 @@ pub fn all_schemas() -> Vec<&'static EntitySchema> {
         Tag::schema(),
         Shortcut::schema(),
         Klass::schema(),
+        Brand::schema(),
+        Card::schema(),
+        ShortcutCategory::schema(),
+        Notification::schema(),
+        OutboundAccount::schema(),
+        Queue::schema(),
+        TeamRoutingSettings::schema(),
+        Sla::schema(),
+        SlaVersion::schema(),
+        Satisfaction::schema(),
+        Snooze::schema(),
+        SpamSender::schema(),
+        BusinessSchedule::schema(),
+        Holiday::schema(),
+        Assistant::schema(),
+        WorkSession::schema(),
+        App::schema(),
+        AuthCustomerSettings::schema(),
+        AuthRole::schema(),
+        AuthToken::schema(),
+        ChatSettings::schema(),
+        Setting::schema(),
+        Snippet::schema(),
+        CustomerSearch::schema(),
+        CustomerSearchPin::schema(),
+        CustomerSearchPositions::schema(),
+        EmailHook::schema(),
+        WebHook::schema(),
+        KbArticle::schema(),
+        KbCategory::schema(),
+        KbForm::schema(),
+        KbRoute::schema(),
+        KbTag::schema(),
+        KbTemplate::schema(),
+        KbTheme::schema(),
+        Kview::schema(),
+        OutboundWebhook::schema(),
+        OutboundWebhookTransaction::schema(),
+        RoutingQueueRule::schema(),
+        RoutingStatus::schema(),
+        RoutingWorkItem::schema(),
+        AuditLog::schema(),
+        ConversationEvent::schema(),
+        ConversationTime::schema(),
+        ConversationForward::schema(),
+        ConversationAttachment::schema(),
+        CustomerDraft::schema(),
+        CustomerMerge::schema(),
+        custom_attribute_metadata_schema(),
+        outbound_webhook_events_schema(),
     ]
 }

@@ -59,10 +59,27 @@ pub fn child_table_columns<T: ChildItem>(parent_column: &str, value_column: &str
     cols
 }
 
+/// A list field that becomes a child table: a `Vec` of items, or an object
+/// that flattens into items (the `{"and": [...], "or": [...]}` of SLA criteria).
+pub trait ChildList {
+    /// One row's item.
+    type Item: ChildItem;
+    /// The items, in list order.
+    fn into_items(self) -> Vec<Self::Item>;
+}
+
+impl<T: ChildItem> ChildList for Vec<T> {
+    type Item = T;
+    fn into_items(self) -> Vec<T> {
+        self
+    }
+}
+
 /// Rows of a child table for one parent: `(parent id, position, item…)`.
-pub fn child_rows<T: ChildItem>(parent_id: &str, items: Option<Vec<T>>) -> Vec<Vec<Cell>> {
+pub fn child_rows<L: ChildList>(parent_id: &str, items: Option<L>) -> Vec<Vec<Cell>> {
     let Some(items) = items else { return Vec::new() };
     items
+        .into_items()
         .into_iter()
         .enumerate()
         .map(|(i, item)| {
@@ -77,23 +94,27 @@ pub fn child_rows<T: ChildItem>(parent_id: &str, items: Option<Vec<T>>) -> Vec<V
 
 /// Infers a list field's item type from an accessor, so the `entity!` macro
 /// can build a child table's columns from a field name alone.
-pub fn list_item_columns<A, T: ChildItem>(
-    _field: fn(&A) -> &Option<Vec<T>>,
+pub fn list_item_columns<A, L: ChildList>(
+    _field: fn(&A) -> &Option<L>,
     parent_column: &str,
     value_column: &str,
 ) -> Vec<Column> {
-    child_table_columns::<T>(parent_column, value_column)
+    child_table_columns::<L::Item>(parent_column, value_column)
 }
 
 /// Declares an API object: `"wireName" => rust_field: Option<T>` per scalar
 /// field (each becomes a column named `snake_case(wireName)`), and optionally
-/// `lists { "wireName" => field: Option<Vec<Item>> }` for lists that become
-/// child tables instead of columns. Unknown fields land in `extra`.
+/// `lists { "wireName" => field: Option<L> }` (`L`: a [`ChildList`]) for lists
+/// that become child tables instead of columns. Unknown fields land in `extra`.
+///
+/// `"wireName" as "column" => …` names the column explicitly, for a field
+/// whose natural name is taken (an attribute called `type`, or `userId` next
+/// to a `user` relationship).
 macro_rules! record {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[doc = $doc:literal])* $wire:literal => $field:ident : $ty:ty ),* $(,)?
+            $( $(#[doc = $doc:literal])* $wire:literal $(as $col:literal)? => $field:ident : $ty:ty ),* $(,)?
         }
         $( lists {
             $( $(#[doc = $ldoc:literal])* $lwire:literal => $lfield:ident : $lty:ty ),* $(,)?
@@ -160,7 +181,7 @@ macro_rules! record {
         impl $crate::record::Record for $name {
             fn columns() -> Vec<$crate::table::Column> {
                 vec![ $( $crate::table::Column::new(
-                    $crate::naming::snake_case($wire),
+                    $crate::naming::snake_case(None::<&str> $( .or(Some($col)) )? .unwrap_or($wire)),
                     <$ty as $crate::value::ColumnValue>::TYPE,
                 ), )* ]
             }

@@ -313,3 +313,105 @@ pub fn extra_cell(extra: &Extra) -> Cell {
         Cell::Json(serde_json::to_string(extra).unwrap_or_else(|_| "{}".into()))
     }
 }
+
+/// A time the API sends either as ISO-8601 text or as epoch milliseconds
+/// (a queue's `createdAt`, a webhook transaction's `sentAt`). Both load as a
+/// timestamp; the value serializes back in the form it came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlexTime {
+    /// ISO-8601 text.
+    Iso(DateTime<Utc>),
+    /// Epoch milliseconds (a number or a string of digits).
+    Millis(i64),
+}
+
+impl FlexTime {
+    /// The instant.
+    pub fn at(self) -> DateTime<Utc> {
+        match self {
+            FlexTime::Iso(t) => t,
+            // Range-checked when decoded.
+            FlexTime::Millis(ms) => DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+        }
+    }
+
+    fn millis<E: de::Error>(ms: i64) -> Result<FlexTime, E> {
+        match DateTime::from_timestamp_millis(ms) {
+            Some(_) => Ok(FlexTime::Millis(ms)),
+            None => Err(E::custom(format!("epoch milliseconds out of range: {ms}"))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FlexTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = FlexTime;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an ISO-8601 time or epoch milliseconds")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<FlexTime, E> {
+                FlexTime::millis(v)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<FlexTime, E> {
+                FlexTime::millis(i64::try_from(v).map_err(|_| E::custom("epoch milliseconds out of range"))?)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<FlexTime, E> {
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    FlexTime::millis(v as i64)
+                } else {
+                    Err(E::custom(format!("expected epoch milliseconds, got {v}")))
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<FlexTime, E> {
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    return FlexTime::millis(v.parse().map_err(E::custom)?);
+                }
+                v.parse::<DateTime<Utc>>()
+                    .map(FlexTime::Iso)
+                    .map_err(|e| E::custom(format!("invalid time {v:?}: {e}")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for FlexTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FlexTime::Iso(t) => t.serialize(s),
+            FlexTime::Millis(ms) => s.serialize_i64(*ms),
+        }
+    }
+}
+
+impl Scalar for FlexTime {
+    const TYPE: LogicalType = LogicalType::Timestamp;
+    fn into_cell(self) -> Cell {
+        Cell::Timestamp(self.at())
+    }
+}
+
+/// A list kept whole in one JSON column, its items typed (webhook headers).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct JsonList<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for JsonList<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<T>::deserialize(d).map(JsonList)
+    }
+}
+
+impl<T: Serialize> Serialize for JsonList<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<T: Serialize> Scalar for JsonList<T> {
+    const TYPE: LogicalType = LogicalType::Json;
+    fn into_cell(self) -> Cell {
+        Cell::Json(serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into()))
+    }
+}

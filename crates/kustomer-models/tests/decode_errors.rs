@@ -2,8 +2,10 @@
 //! are kept, and the awkward shapes of real payloads decode.
 
 use kustomer_models::{
-    decode, Cell, Channel, Conversation, ConversationStatus, DecodeError, Entity, KObject, Klass, KlassStatus, Message,
-    Note, Page, User, UserType,
+    decode, outbound_accounts_page, AuditLog, AuditObjectType, AuthCustomerSettings, AuthToken, BusinessSchedule, Cell,
+    Channel, Conversation, ConversationStatus, DecodeError, Entity, FlexTime, Holiday, KObject, Klass, KlassStatus,
+    Message, Note, OutboundAccount, OutboundWebhook, Page, Queue, Redacted, RoutingStatus, RoutingStatusType, Setting,
+    Sla, SlaVersion, Snooze, User, UserType,
 };
 
 fn fixture(name: &str) -> String {
@@ -194,4 +196,123 @@ fn a_relationship_of_an_unexpected_shape_is_kept_not_fatal() {
     let s = &page.data[0];
     assert_eq!(s.relationships["org"].id(), Some("o1"));
     assert_eq!(s.relationships["accessUsers"].extra["value"].get(), r#"["u1","u2"]"#);
+}
+
+#[test]
+fn audit_logs_page_by_cursor() {
+    let page: Page<AuditLog> = decode(fixture("audit_logs").as_bytes()).unwrap();
+    assert_eq!(page.meta.count.map(|c| c.0), Some(2));
+    assert_eq!(page.meta.total.map(|c| c.0), Some(5873));
+    assert_eq!(page.meta.cursor_count.map(|c| c.0), Some(2));
+    assert_eq!(
+        page.links.next.as_deref(),
+        Some("/v1/audit-logs?count=2&before=65f4c5d6e7f8090012aa0001")
+    );
+    assert!(page.links.prev.as_deref().unwrap().contains("&after="));
+    assert_eq!(page.data[1].attributes.object_type, Some(AuditObjectType::WorkItem));
+    let flat = page.data.into_iter().next().unwrap().flatten();
+    let t = &AuditLog::schema().table;
+    // The `userId` attribute and the `user` relationship both keep their value.
+    assert_eq!(
+        flat.row[t.column_index("user_id").unwrap()],
+        Cell::Text("5cb5e5a780b7e30014e4b6c3".into())
+    );
+    assert_eq!(
+        flat.row[t.column_index("audit_log_user_id").unwrap()],
+        Cell::Text("5cb5e5a780b7e30014e4b6c3".into())
+    );
+}
+
+#[test]
+fn secrets_never_reach_a_row() {
+    fn rows_text<E: Entity>(name: &str) -> String {
+        let page: Page<E> = decode(fixture(name).as_bytes()).unwrap();
+        let rows: Vec<_> = page.data.into_iter().map(|r| r.flatten().row).collect();
+        serde_json::to_string(&rows).unwrap()
+    }
+    let hooks = rows_text::<OutboundWebhook>("outbound_webhooks");
+    assert!(!hooks.contains("whsec_") && !hooks.contains("s3cr3t"), "{hooks}");
+    assert!(hooks.contains("Authorization"), "header names are kept");
+    let tokens = rows_text::<AuthToken>("auth_tokens");
+    assert!(!tokens.contains("eyJhbGci"), "{tokens}");
+    assert!(tokens.contains("x9Qz"), "lastTokenChars is kept");
+    let settings = rows_text::<AuthCustomerSettings>("auth_customer_settings");
+    assert!(!settings.contains("cust-auth"), "{settings}");
+    // Nor the models themselves.
+    let page: Page<OutboundWebhook> = decode(fixture("outbound_webhooks").as_bytes()).unwrap();
+    let debug = format!("{page:?}");
+    let json = serde_json::to_string(&page).unwrap();
+    assert!(!debug.contains("whsec_") && !json.contains("whsec_") && !json.contains("s3cr3t"));
+    assert_eq!(page.data[0].attributes.token, Some(Redacted));
+    assert_eq!(page.data[1].attributes.token, None);
+}
+
+#[test]
+fn outbound_accounts_without_ids_get_a_stable_key() {
+    let page = outbound_accounts_page(fixture("outbound_accounts").as_bytes()).unwrap();
+    let ids: Vec<_> = page.data.iter().map(|a| a.id()).collect();
+    assert_eq!(ids, ["postmark:email:support@acme.example", "5f0e1d2c3b4a590012345678"]);
+    // The plain decoder refuses them, naming the missing member.
+    let e = decode::<Page<OutboundAccount>>(fixture("outbound_accounts").as_bytes()).unwrap_err();
+    assert!(e.message.contains("missing field `id`"), "{e}");
+    assert!(outbound_accounts_page(b"{\"data\":[").is_err());
+}
+
+#[test]
+fn times_as_iso_text_or_epoch_millis() {
+    let page: Page<Queue> = decode(fixture("queues").as_bytes()).unwrap();
+    let a = page.data[0].attributes.created_at.unwrap();
+    let b = page.data[1].attributes.created_at.unwrap();
+    assert!(matches!(a, FlexTime::Iso(_)));
+    assert_eq!(b, FlexTime::Millis(1575885600000));
+    assert_eq!(b.at().to_rfc3339(), "2019-12-09T10:00:00+00:00");
+    // Each serializes back in the form it came in.
+    assert_eq!(serde_json::to_string(&b).unwrap(), "1575885600000");
+    let t: FlexTime = serde_json::from_str(r#""1575885600000""#).unwrap();
+    assert_eq!(t, b);
+    let body = page_of(&[r#"{"type":"queue","id":"q","attributes":{"createdAt":"yesterday"}}"#]);
+    assert_eq!(err::<Page<Queue>>(&body).path, "data[0].attributes.createdAt");
+}
+
+#[test]
+fn type_attributes_get_their_own_column() {
+    let page: Page<Snooze> = decode(fixture("snoozes").as_bytes()).unwrap();
+    assert_eq!(page.data[0].attributes.kind.as_deref(), Some("dayTime"));
+    let flat = page.data.into_iter().next().unwrap().flatten();
+    let t = &Snooze::schema().table;
+    assert_eq!(flat.row[t.column_index("type").unwrap()], Cell::Text("snooze".into()));
+    assert_eq!(
+        flat.row[t.column_index("snooze_type").unwrap()],
+        Cell::Text("dayTime".into())
+    );
+    // Round trip keeps the wire name.
+    let page: Page<Setting> = decode(fixture("settings").as_bytes()).unwrap();
+    let text = serde_json::to_string(&page.data[0].attributes).unwrap();
+    assert!(text.contains(r#""type":"boolean""#), "{text}");
+}
+
+#[test]
+fn side_loaded_resources_are_picked_by_type() {
+    let slas: Page<Sla> = decode(fixture("slas").as_bytes()).unwrap();
+    let versions = slas.included_of::<SlaVersion>().unwrap();
+    assert_eq!(versions.len(), 3);
+    assert!(slas.included_of::<Holiday>().unwrap().is_empty());
+    let criteria = versions[1].attributes.criteria.as_ref().unwrap();
+    assert_eq!(criteria.0.len(), 3);
+    assert!(versions[2].attributes.criteria.is_none());
+    let schedules: Page<BusinessSchedule> = decode(fixture("business_schedules").as_bytes()).unwrap();
+    let holidays = schedules.included_of::<Holiday>().unwrap();
+    assert_eq!(holidays[0].attributes.name.as_deref(), Some("Independence Day"));
+    let flat = schedules.data.into_iter().next().unwrap().flatten();
+    assert_eq!(flat.children[0].len(), 2, "business_schedule_holidays");
+}
+
+#[test]
+fn routing_status_types() {
+    let page: Page<RoutingStatus> = decode(fixture("routing_statuses").as_bytes()).unwrap();
+    assert_eq!(page.data[0].attributes.status_type, Some(RoutingStatusType::Available));
+    assert_eq!(
+        page.data[1].attributes.status_type,
+        Some(RoutingStatusType::Unknown("away".into()))
+    );
 }

@@ -118,7 +118,90 @@ fn catalogue_child_tables_exist() {
         "tags",
         "shortcuts",
         "klasses",
+        "brands",
+        "cards",
+        "card_contexts",
+        "shortcut_categories",
+        "notifications",
+        "outbound_accounts",
+        "queues",
+        "team_routing_settings",
+        "team_queues",
+        "slas",
+        "sla_versions",
+        "sla_version_criteria",
+        "satisfactions",
+        "snoozes",
+        "spam_senders",
+        "business_schedules",
+        "business_schedule_holidays",
+        "holidays",
+        "assistants",
+        "work_sessions",
+        "apps",
+        "auth_customer_settings",
+        "auth_roles",
+        "auth_tokens",
+        "chat_settings",
+        "settings",
+        "snippets",
+        "customer_searches",
+        "customer_searches_pinned",
+        "customer_searches_positions",
+        "hooks_email",
+        "hooks_web",
+        "kb_articles",
+        "kb_categories",
+        "kb_forms",
+        "kb_routes",
+        "kb_tags",
+        "kb_templates",
+        "kb_themes",
+        "kviews",
+        "outbound_webhooks",
+        "outbound_webhook_events",
+        "outbound_webhook_transactions",
+        "routing_queue_rules",
+        "routing_statuses",
+        "routing_work_items",
+        "audit_logs",
+        "conversation_events",
+        "conversation_times",
+        "conversation_forwards",
+        "conversation_attachments",
+        "customer_drafts",
+        "customer_merges",
+        "custom_attribute_metadata",
     ] {
         assert!(all.contains(name), "missing table {name}");
+    }
+}
+
+#[test]
+fn every_table_has_an_updated_at_or_is_not_a_resource_list() {
+    // The entity macro reads `updatedAt` as the cursor, so every JSON:API
+    // entity's parent table has the column.
+    for schema in all_schemas() {
+        let t = &schema.table;
+        let non_jsonapi = ["custom_attribute_metadata", "outbound_webhook_events"];
+        if !non_jsonapi.contains(&t.name.as_str()) {
+            assert!(t.column_index("updated_at").is_some(), "{} has no updated_at", t.name);
+            assert_eq!(t.columns[1].name, "type", "{}", t.name);
+        }
+    }
+}
+
+#[test]
+fn secrets_have_no_plain_columns() {
+    // Secret-bearing fields are `Redacted` text columns, never JSON that
+    // could carry the value.
+    for (table, column) in [
+        ("outbound_webhooks", "token"),
+        ("auth_tokens", "token"),
+        ("auth_customer_settings", "secret"),
+    ] {
+        let schema = all_schemas().into_iter().find(|s| s.table.name == table).unwrap();
+        let col = &schema.table.columns[schema.table.column_index(column).unwrap()];
+        assert_eq!(col.ty, kustomer_models::LogicalType::Text, "{table}.{column}");
     }
 }

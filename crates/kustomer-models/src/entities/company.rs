@@ -55,5 +55,6 @@ entity! {
             whatsapps,
         }
         relationship_lists {}
+        custom: custom,
     }
 }

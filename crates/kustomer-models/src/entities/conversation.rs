@@ -123,5 +123,6 @@ entity! {
             suggested_tags => "tag_id",
         }
         relationship_lists {}
+        custom: custom,
     }
 }

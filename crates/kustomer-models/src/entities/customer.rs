@@ -94,5 +94,6 @@ entity! {
             whatsapps,
         }
         relationship_lists {}
+        custom: custom,
     }
 }

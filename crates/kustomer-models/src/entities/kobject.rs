@@ -45,5 +45,6 @@ entity! {
         }
         lists {}
         relationship_lists {}
+        custom: custom,
     }
 }

@@ -212,6 +212,7 @@ entity! {
         relationship_lists {
             "shortcuts" => "shortcut_id",
         }
+        custom: custom,
     }
 }
 
