@@ -93,12 +93,16 @@ pub struct SimConfig {
     pub search_window_days: Option<u32>,
     /// Generated `createdAt`/`updatedAt` span back this many days from `now`.
     pub history_days: u32,
+    /// Path prefixes the token may not read, e.g. `"/v1/audit-logs"`: requests to them
+    /// (or below them) get a 403 whose JSON:API error names the missing role
+    /// (`org.permission.audit_logs.read`), as for a token created without that role.
+    pub forbidden: Vec<String>,
 }
 
 impl Default for SimConfig {
     /// Seed 42, [`OrgSize::demo`], token `sim-token`, no rate limits, no latency, clock
-    /// at 2026-06-01T00:00:00Z, a 730-day search window and 540 days of history (so all
-    /// generated data is searchable).
+    /// at 2026-06-01T00:00:00Z, a 730-day search window, 540 days of history (so all
+    /// generated data is searchable) and no forbidden paths.
     fn default() -> Self {
         Self {
             seed: 42,
@@ -110,6 +114,7 @@ impl Default for SimConfig {
             now: Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).single().unwrap_or_default(),
             search_window_days: Some(730),
             history_days: 540,
+            forbidden: Vec::new(),
         }
     }
 }

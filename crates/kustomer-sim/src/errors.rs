@@ -15,6 +15,8 @@ pub(crate) enum ApiError {
     BadRequest(String),
     /// 401: missing, malformed or wrong bearer token.
     Unauthorized(String),
+    /// 403: the token lacks the role the endpoint needs (the role's name).
+    Forbidden(String),
     /// 404: no such route or record (or a search page beyond the cap).
     NotFound(String),
     /// 413: body over 100 kB.
@@ -29,6 +31,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
@@ -42,6 +45,13 @@ impl ApiError {
                 return json!({"errors": [{"code": "bad_request", "message": message, "meta": {}}]});
             }
             ApiError::Unauthorized(d) => ("unauthorized", "Unauthorized", d.as_str()),
+            ApiError::Forbidden(role) => {
+                return json!({"errors": [{
+                    "status": "403", "code": "forbidden", "title": "Forbidden",
+                    "detail": format!("Missing required role: {role}"),
+                    "meta": {"requiredRoles": [role]},
+                }]});
+            }
             ApiError::NotFound(d) => ("not_found", "Not Found", d.as_str()),
             ApiError::TooLarge => ("payload_too_large", "Payload Too Large", "Request body exceeds 100 kB"),
             ApiError::TooManyRequests => (

@@ -7,9 +7,19 @@
 //! an undefined order among records sharing one `updatedAt`, bulk updates larger
 //! than a page, two error-body shapes, and fixed-window rate limits.
 //!
+//! Besides the eleven record [`Kind`]s it serves every table of the catalogue:
+//! configuration lists (brands, queues, SLAs with `included[]` versions, knowledge
+//! base, apps, …) from one endpoint table and one generic handler, custom-attribute
+//! metadata matching the records' `custom` attributes, audit logs with cursor
+//! paging, and per-conversation and per-customer detail (events, times, forwards,
+//! attachments, drafts, merges). `ENDPOINTS.md` lists every endpoint with its
+//! paging, JSON:API `type` and source; [`Org::collection`] returns what each serves.
+//! Paths in [`SimConfig::forbidden`] answer 403 like a token without the role.
+//!
 //! Everything derives from [`SimConfig::seed`]: the same config serves the same
 //! bytes. Tests change the data between (or during) syncs through
-//! [`Simulator::with_org`].
+//! [`Simulator::with_org`], including schema changes ([`Org::add_klass`],
+//! [`Org::add_custom_attribute`]).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,8 +36,11 @@
 #![warn(missing_docs)]
 
 mod config;
+mod cursor;
 mod dataset;
+mod detail_route;
 mod errors;
+mod handlers;
 mod kind;
 mod limits;
 mod org;
@@ -38,6 +51,7 @@ mod routes;
 mod search;
 mod server;
 mod stats;
+mod store;
 mod time;
 
 use std::net::{Ipv4Addr, SocketAddr};

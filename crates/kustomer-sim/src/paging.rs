@@ -39,9 +39,14 @@ impl Query {
 
     /// `&k=v…` for every parameter except `page` and `pageSize`, raw, in request order.
     fn others(&self) -> String {
+        self.others_except(&["page", "pageSize"])
+    }
+
+    /// `&k=v…` for every parameter not named in `skip`, raw, in request order.
+    pub(crate) fn others_except(&self, skip: &[&str]) -> String {
         self.pairs
             .iter()
-            .filter(|p| p.2 != "page" && p.2 != "pageSize")
+            .filter(|p| !skip.contains(&p.2.as_str()))
             .map(|p| format!("&{}={}", p.0, p.1))
             .collect()
     }

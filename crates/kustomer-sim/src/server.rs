@@ -16,13 +16,14 @@ use serde_json::Value;
 
 use crate::config::SimConfig;
 use crate::errors::ApiError;
+use crate::handlers;
 use crate::kind::Kind;
 use crate::limits::{Limits, RateHeaders, Verdict};
 use crate::org::{Org, Row};
 use crate::paging::{self, ListBody, OneBody, PageRequest, Query, Totals};
 use crate::resource;
 use crate::rng::{combine, Rng};
-use crate::routes::{Route, Scope};
+use crate::routes::{self, Route, Scope};
 use crate::search::{self, Search};
 use crate::stats::SimStats;
 
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     latency: Range<Duration>,
     seed: u64,
     sequence: AtomicU64,
+    /// Path prefixes answered with 403.
+    forbidden: Vec<String>,
 }
 
 /// Locks a mutex, recovering from poisoning: a panicking test closure must not take
@@ -62,6 +65,7 @@ impl Shared {
             latency: config.latency.clone(),
             seed: config.seed,
             sequence: AtomicU64::new(0),
+            forbidden: config.forbidden.clone(),
         }
     }
 
@@ -97,6 +101,10 @@ async fn handle(
         return error_response(&e, None);
     }
     let route = Route::parse(&method, uri.path());
+    if let Some(role) = forbidden_role(&shared.forbidden, uri.path(), route) {
+        lock(&shared.stats).forbidden += 1;
+        return error_response(&ApiError::Forbidden(role), None);
+    }
     let is_search = route == Some(Route::Search);
     {
         let mut stats = lock(&shared.stats);
@@ -121,6 +129,18 @@ async fn handle(
         Ok(bytes) => json_response(StatusCode::OK, bytes, rate),
         Err(e) => error_response(&e, rate),
     }
+}
+
+/// The role a request lacks, if its path lies under a forbidden prefix (segment-wise:
+/// `/v1/audit-logs` covers `/v1/audit-logs/` and `/v1/audit-logs/x`, not `/v1/audit-logsx`).
+fn forbidden_role(prefixes: &[String], path: &str, route: Option<Route<'_>>) -> Option<String> {
+    let path = path.trim_end_matches('/');
+    let hit = prefixes.iter().any(|p| {
+        let p = p.trim_end_matches('/');
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    hit.then(|| route.map_or_else(|| routes::fallback_role(path), |r| r.role()))
 }
 
 /// Checks `Authorization: Bearer <token>` (exactly one space).
@@ -162,11 +182,13 @@ fn error_response(e: &ApiError, rate: Option<RateHeaders>) -> Response {
     json_response(e.status(), e.body().to_string().into_bytes(), rate)
 }
 
-fn to_bytes(body: &impl Serialize) -> Vec<u8> {
+/// Serialises a response body.
+pub(crate) fn to_bytes(body: &impl Serialize) -> Vec<u8> {
     serde_json::to_vec(body).unwrap_or_default()
 }
 
-fn not_found(what: &str, id: &str) -> ApiError {
+/// A 404 for a missing record.
+pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("{what} {id} not found"))
 }
 
@@ -195,11 +217,19 @@ fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Ve
         },
         Route::List(kind, scope) => list(org, kind, scope, query),
         Route::Search => search(org, query, body),
+        Route::Config(spec) => handlers::config_list(org, spec, query),
+        Route::ConfigItem(spec, id) => handlers::config_item(org, spec, id, query),
+        Route::Metadata(resource) => handlers::metadata(org, resource),
+        Route::AuditLogs => handlers::audit_logs(org, query),
+        Route::WebhookEvents => Ok(handlers::webhook_events(org)),
+        Route::Detail(d, id) => handlers::detail_list(org, d, id, query),
+        Route::TimesByIds(ids) => handlers::times_by_ids(org, ids),
+        Route::CustomerMerge(id) => handlers::customer_merge(org, id),
     }
 }
 
 /// A live parent record or a 404.
-fn parent<'o>(org: &'o Org, kind: Kind, id: &str) -> Result<&'o Row, ApiError> {
+pub(crate) fn parent<'o>(org: &'o Org, kind: Kind, id: &str) -> Result<&'o Row, ApiError> {
     org.row(kind, id)
         .filter(|r| !r.meta.deleted)
         .ok_or_else(|| not_found(kind.resource_type(), id))

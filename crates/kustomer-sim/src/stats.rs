@@ -13,6 +13,8 @@ pub struct SimStats {
     pub throttled: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
+    /// Requests answered 403 (paths in [`crate::SimConfig::forbidden`]).
+    pub forbidden: u64,
     /// Authenticated requests per endpoint template, e.g. `GET /v1/customers/{id}`;
     /// unknown paths count under `other`.
     pub by_family: BTreeMap<String, u64>,

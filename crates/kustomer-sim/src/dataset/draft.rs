@@ -190,8 +190,15 @@ pub(crate) fn base_relationships(refs: &Refs) -> Map<String, Value> {
     rels
 }
 
-/// Renders one record of `kind`.
+/// Renders one record of `kind`, its custom attributes completed from the catalogue
+/// (see [`super::custom_attrs`]).
 pub(crate) fn render(kind: Kind, draft: &mut Draft<'_>, refs: &Refs) -> Value {
+    let mut value = render_bare(kind, draft, refs);
+    super::custom_attrs::complete(&mut value, &mut draft.rng, draft.created, draft.updated);
+    value
+}
+
+fn render_bare(kind: Kind, draft: &mut Draft<'_>, refs: &Refs) -> Value {
     use super::{conversations, directory, objects, people};
     match kind {
         Kind::Customer => people::customer(draft, refs),

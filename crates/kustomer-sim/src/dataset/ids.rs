@@ -2,7 +2,7 @@
 
 use crate::kind::Kind;
 use crate::rng::{combine, hash_bytes, mix};
-use crate::time::SEC;
+use crate::time::{MS, SEC};
 
 /// Issues ObjectId-shaped ids the way MongoDB does: 4 bytes of creation time in
 /// seconds, 5 bytes of "process" (here derived from seed and kind), 3 bytes of an
@@ -40,6 +40,18 @@ pub(crate) fn fixed(seed: u64, name: &str) -> String {
     format!("5f{:06x}{:016x}", h >> 40, mix(h))
 }
 
+/// A time-ordered id for a record created at `created` (microseconds) and named by
+/// `key`: 8 hex digits of the creation second, 3 of its millisecond and 13 of a hash
+/// of the seed and the key. Ids of different instants sort like the instants, and the
+/// id depends only on `(seed, key, created)`, never on what was generated before.
+pub(crate) fn stamped(seed: u64, key: &str, created: i64) -> String {
+    let ms = created.div_euclid(MS);
+    let secs = ms.div_euclid(1_000) as u32;
+    let milli = ms.rem_euclid(1_000);
+    let h = mix(combine(seed, hash_bytes(key.as_bytes()))) & 0x000f_ffff_ffff_ffff;
+    format!("{secs:08x}{milli:03x}{h:013x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +66,14 @@ mod tests {
         assert!(a.starts_with(&format!("{:08x}", 1_700_000_000u32)));
         assert_ne!(a, b);
         assert_eq!(fixed(1, "org").len(), 24);
+    }
+
+    #[test]
+    fn stamped_ids_sort_like_their_instants() {
+        let t = 1_700_000_000 * SEC;
+        let (a, b) = (stamped(1, "z", t), stamped(1, "a", t + MS));
+        assert_eq!(a.len(), 24);
+        assert!(a < b);
+        assert_eq!(stamped(1, "z", t), a);
     }
 }

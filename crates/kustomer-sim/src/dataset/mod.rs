@@ -6,13 +6,22 @@
 //!    updated no earlier than its children);
 //! 2. rendering, top-down, each record from its [`Draft`] and its rendered parents,
 //!    then summaries (counts, first/last message, klass links) from the children;
-//! 3. bulk updates ([`ties`]).
+//! 3. bulk updates ([`ties`]);
+//! 4. everything served beside the eleven kinds, into named collections: the
+//!    configuration lists ([`config_lists`]), per-conversation and per-customer
+//!    detail ([`detail`], [`events`]), audit logs ([`audit`]) and custom-attribute
+//!    metadata ([`custom_attrs`]).
 
+pub(crate) mod audit;
+pub(crate) mod config_lists;
 pub(crate) mod conversations;
+pub(crate) mod custom_attrs;
+pub(crate) mod detail;
 mod directory;
 pub(crate) mod draft;
+pub(crate) mod events;
 pub(crate) mod ids;
-mod objects;
+pub(crate) mod objects;
 mod people;
 mod ties;
 mod vocab;
@@ -23,25 +32,37 @@ use crate::config::SimConfig;
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
+use crate::store::Store;
 use crate::time::{self, DAY, HOUR, MS, SEC};
 pub(crate) use draft::{render, Draft, Parents, Refs};
 pub(crate) use ids::IdGen;
 
 /// A generated org: one table per kind (indexed by [`Kind::ordinal`], in generation
-/// order; the store sorts them), and the id generator to continue from.
+/// order; the store sorts them), the timeline it was generated on (the named
+/// collections derive from both, see [`collections`]), and the id generator to
+/// continue from.
 #[derive(Debug)]
 pub(crate) struct Dataset {
     /// Records per kind.
     pub tables: Vec<Vec<Value>>,
+    /// The generation clock and history span.
+    pub timeline: Timeline,
     /// Continues the id sequence for inserted records.
     pub ids: IdGen,
 }
 
+/// The collection of custom-attribute metadata documents (id = resource name).
+pub(crate) const METADATA: &str = "custom_attribute_metadata";
+/// The collection of subscribable webhook event names (plain strings).
+pub(crate) const WEBHOOK_EVENTS: &str = "outbound_webhook_events";
+
 /// The org's clock and history span, in microseconds.
 #[derive(Debug, Clone, Copy)]
-struct Timeline {
-    now: i64,
-    span: i64,
+pub(crate) struct Timeline {
+    /// The clock at generation.
+    pub now: i64,
+    /// How far back the history reaches.
+    pub span: i64,
 }
 
 impl Timeline {
@@ -336,10 +357,49 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
     for (kind, rows) in kinds.into_iter().zip(rendered) {
         tables[kind.ordinal()] = rows;
     }
-
     for kind in Kind::ALL {
         let mut rng = stream(cfg.seed, kind, 3);
         ties::bulk_update(&mut tables[kind.ordinal()], &mut rng, t.now, t.span);
     }
-    Dataset { tables, ids }
+    Dataset {
+        tables,
+        timeline: t,
+        ids,
+    }
+}
+
+/// Generates the named collections from the org's generated records (`records(kind)`,
+/// in the store's order). Pure: the same records and timeline yield the same
+/// collections. The org calls it lazily, before the first mutation at the latest.
+pub(crate) fn collections<'a>(seed: u64, t: Timeline, records: impl Fn(Kind) -> Vec<&'a Value>) -> Store {
+    let tables: Vec<Vec<&Value>> = Kind::ALL.into_iter().map(records).collect();
+    let refs = Refs::collect(seed, |k| tables[k.ordinal()].clone());
+    let rows = |k: Kind| &tables[k.ordinal()];
+    let ctx = config_lists::Ctx {
+        seed,
+        now: t.now,
+        span: t.span,
+        refs: &refs,
+        conversations: (rows(Kind::Conversation).iter())
+            .filter(|c| !resource::is_deleted(c))
+            .map(|c| resource::id(c).to_owned())
+            .collect(),
+    };
+    let mut store = Store::default();
+    config_lists::generate(&ctx, &mut store);
+    let (customers, conversations, messages) = (rows(Kind::Customer), rows(Kind::Conversation), rows(Kind::Message));
+    detail::generate(seed, &refs, customers, conversations, messages, &mut store);
+    audit::generate(seed, t.now, &refs, &tables, &mut store);
+    let defined = time::format(t.now - t.span);
+    let klasses = rows(Kind::Klass).iter().filter_map(|k| resource::attr_str(k, "name"));
+    let resources =
+        (custom_attrs::RESOURCES.iter().map(|r| (*r).to_owned())).chain(klasses.map(|k| format!("kobject.{k}")));
+    for r in resources {
+        let doc = custom_attrs::metadata_of(&r, &refs.org, &defined, &refs.machine_user);
+        store.entry(METADATA).push(doc, None);
+    }
+    for name in config_lists::WEBHOOK_EVENTS {
+        store.entry(WEBHOOK_EVENTS).push(Value::from(*name), None);
+    }
+    store
 }

@@ -1,5 +1,14 @@
 //! The org's record store and the mutation API tests use to change data between
 //! (or during) syncs.
+//!
+//! The eleven [`Kind`]s live in per-kind tables here; everything else (configuration
+//! lists, per-conversation detail, audit logs, metadata) lives in named collections
+//! ([`collections`]). Mutations record history ([`history`]): events and audit-log
+//! entries. [`schema`] adds klasses and custom attributes.
+
+mod collections;
+mod history;
+mod schema;
 
 use std::collections::HashMap;
 
@@ -11,6 +20,10 @@ use crate::dataset::{self, Draft, IdGen, Parents, Refs};
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
+use std::sync::OnceLock;
+
+use crate::dataset::Timeline;
+use crate::store::Store;
 use crate::time::{self, DAY, MS};
 
 /// Facts about a record the server filters and sorts on, cached so requests do not
@@ -125,6 +138,10 @@ pub struct Org {
     search_window_days: Option<u32>,
     ids: IdGen,
     tables: Vec<Table>,
+    /// The named collections, generated on first use (see [`Org::store`]).
+    store: OnceLock<Store>,
+    /// The generation clock and span the collections derive from.
+    timeline: Timeline,
     mutations: u64,
 }
 
@@ -139,6 +156,8 @@ impl Org {
             search_window_days: config.search_window_days,
             ids: data.ids,
             tables: data.tables.into_iter().map(Table::new).collect(),
+            store: OnceLock::new(),
+            timeline: data.timeline,
             mutations: 0,
         }
     }
@@ -181,8 +200,15 @@ impl Org {
     /// Edits a record: `f` changes its `attributes`; then `updatedAt` (and
     /// `modifiedAt` where the kind has one) become the org clock, `rev` goes up by one
     /// and the clock advances 1 ms. Returns `false` if there is no such record.
+    ///
+    /// An update of a conversation also adds a `kustomer.conversation.update` event
+    /// (with the before/after diff) to `GET /v1/conversations/{id}/events`, and an
+    /// update of an audited kind (customer, conversation, message, company, user,
+    /// shortcut) adds an audit-log entry.
     pub fn update(&mut self, kind: Kind, id: &str, f: impl FnOnce(&mut Map<String, Value>)) -> bool {
+        self.materialize();
         let now = self.now;
+        let before = self.snapshot(kind, id);
         let found = self.edit(kind, id, |value| {
             if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
                 f(attrs);
@@ -190,6 +216,7 @@ impl Org {
             }
         });
         if found {
+            self.record(kind, id, "update", before.as_ref());
             self.tick();
         }
         found
@@ -205,6 +232,7 @@ impl Org {
     /// `updatedAt` (the org clock), then advances the clock 1 ms: a bulk update, for
     /// tests of ties. Returns the ids touched (fewer when fewer records exist).
     pub fn touch_many_at_once(&mut self, kind: Kind, n: usize) -> Vec<String> {
+        self.materialize();
         let live: Vec<String> = (self.table(kind).rows.iter())
             .filter(|r| !r.meta.deleted)
             .map(|r| r.id().to_owned())
@@ -213,11 +241,13 @@ impl Org {
         let chosen = rng.sample(&live, n);
         let now = self.now;
         for id in &chosen {
+            let before = self.snapshot(kind, id);
             self.edit(kind, id, |value| {
                 if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
                     stamp(attrs, now);
                 }
             });
+            self.record(kind, id, "update", before.as_ref());
         }
         self.tick();
         chosen
@@ -228,8 +258,16 @@ impl Org {
     /// the org clock, which then advances 1 ms. Returns its id.
     ///
     /// Parents' summaries (e.g. a conversation's `messageCount`) are left as they
-    /// were: tests that need them changed do so with [`Org::update`].
+    /// were: tests that need them changed do so with [`Org::update`]. A new
+    /// conversation gets its `kustomer.conversation.create` event, a new message its
+    /// rows in `conversation_attachments`, and audited kinds an audit-log entry.
     pub fn insert(&mut self, kind: Kind) -> String {
+        self.insert_with_klass(kind, None)
+    }
+
+    /// [`Org::insert`], with the klass of a new KObject fixed.
+    fn insert_with_klass(&mut self, kind: Kind, klass: Option<Value>) -> String {
+        self.materialize();
         let parent_kinds: &[Kind] = match kind {
             Kind::Conversation => &[Kind::Customer],
             Kind::Message | Kind::Note => &[Kind::Conversation],
@@ -239,6 +277,10 @@ impl Org {
         let mut rng = self.mutation_rng();
         let mut chosen: Vec<Value> = Vec::new();
         for &pk in parent_kinds {
+            if let (Kind::Klass, Some(k)) = (pk, &klass) {
+                chosen.push(k.clone());
+                continue;
+            }
             let mut live = self.live_records(pk);
             if live.is_empty() {
                 let id = self.insert(pk);
@@ -278,6 +320,7 @@ impl Org {
         draft.parents = parents;
         let value = dataset::render(kind, &mut draft, &refs);
         self.tables[kind.ordinal()].push(Row::new(value));
+        self.record(kind, &id, "create", None);
         self.tick();
         id
     }
@@ -285,14 +328,16 @@ impl Org {
     /// Soft-deletes a record: `deleted: true` (users only get `deletedAt`), `deletedAt`
     /// = `updatedAt` = the org clock, `deletedBy` where the kind has it; the clock then
     /// advances 1 ms. The record then answers 404 and leaves the GET lists, and search
-    /// returns it only with `includeDeleted`. Returns `false` if it does not exist or
-    /// is already deleted.
+    /// returns it only with `includeDeleted`. Audited kinds get an audit-log entry.
+    /// Returns `false` if it does not exist or is already deleted.
     pub fn delete(&mut self, kind: Kind, id: &str) -> bool {
+        self.materialize();
         if self.row(kind, id).is_none_or(|r| r.meta.deleted) {
             return false;
         }
         let now = self.now;
         let by = Refs::collect(self.seed, |k| self.records(k)).machine_user;
+        let before = self.snapshot(kind, id);
         self.edit(kind, id, |value| {
             if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
                 if kind.has_deleted_flag() {
@@ -307,11 +352,31 @@ impl Org {
                 }
             }
         });
+        self.record(kind, id, "delete", before.as_ref());
         self.tick();
         true
     }
 
     // ----- crate-internal views for the server -----
+
+    /// The named collections, generated from the records on first use. Every
+    /// mutation materialises them first, so they always derive from the generated
+    /// records, whenever they are first read.
+    pub(crate) fn store(&self) -> &Store {
+        self.store
+            .get_or_init(|| dataset::collections(self.seed, self.timeline, |k| self.records(k)))
+    }
+
+    /// The named collections, for mutation.
+    fn store_mut(&mut self) -> &mut Store {
+        self.materialize();
+        self.store.get_mut().expect("materialised")
+    }
+
+    /// Generates the named collections now if they were not yet.
+    fn materialize(&mut self) {
+        self.store();
+    }
 
     /// The stored rows of `kind`, in default list order.
     pub(crate) fn rows(&self, kind: Kind) -> &[Row] {

@@ -1,0 +1,237 @@
+//! Handlers of the endpoints served from named collections: the generic
+//! configuration-list handler (one for every spec row), custom-attribute metadata,
+//! audit logs, webhook event names, and per-conversation/per-customer detail.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::cursor::{self, CursorRequest};
+use crate::dataset::config_lists::{ListSpec, Shape, Side};
+use crate::dataset::{audit, detail, METADATA, WEBHOOK_EVENTS};
+use crate::detail_route::Detail;
+use crate::errors::ApiError;
+use crate::kind::Kind;
+use crate::org::Org;
+use crate::paging::{self, PageRequest, Query, Totals};
+use crate::resource;
+use crate::server::{not_found, parent, to_bytes};
+use crate::time;
+
+/// A list body with optional side-loaded records.
+#[derive(Debug, Serialize)]
+struct ListBody<'a> {
+    meta: Value,
+    links: Value,
+    data: &'a [&'a Value],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    included: Option<Vec<&'a Value>>,
+}
+
+/// A single-record body with optional side-loaded records.
+#[derive(Debug, Serialize)]
+struct OneBody<'a> {
+    data: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    included: Option<Vec<&'a Value>>,
+}
+
+/// The side-loaded children of `parents` the query asks for, if any.
+fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Value]) -> Option<Vec<&'o Value>> {
+    let side = side?;
+    let asked = query.get(side.param)?;
+    let all = asked.split(',').any(|v| v.trim() == side.all);
+    let active = side.active.is_some_and(|a| asked == a);
+    if !all && !active {
+        return None;
+    }
+    let mut out = Vec::new();
+    for p in parents {
+        let current = p["attributes"]["currentVersion"].as_u64();
+        for child in org.collection_for(side.table, resource::id(p)) {
+            if all || child["attributes"]["version"].as_u64() == current {
+                out.push(child);
+            }
+        }
+    }
+    Some(out)
+}
+
+/// `GET <spec.path>`: every configuration list, paged and wrapped as its spec says.
+pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<Vec<u8>, ApiError> {
+    let items = org.collection(spec.table);
+    match spec.shape {
+        Shape::Single => {
+            let first = items.first().ok_or_else(|| not_found(spec.kind, "settings"))?;
+            Ok(to_bytes(&OneBody {
+                data: first,
+                included: None,
+            }))
+        }
+        Shape::Unpaged => Ok(to_bytes(
+            &json!({"meta": {}, "data": items, "links": {"self": spec.path}}),
+        )),
+        Shape::Bare => Ok(to_bytes(&json!({"data": items}))),
+        Shape::Paged { max } => {
+            let req = PageRequest::parse(query, max)?;
+            let page = req.slice(&items);
+            let (meta, links) = paging::envelope(spec.path, query, req, items.len(), Totals::None);
+            Ok(to_bytes(&ListBody {
+                meta,
+                links,
+                data: page,
+                included: included(org, spec.side, query, page),
+            }))
+        }
+    }
+}
+
+/// `GET <spec.path>/{id}`; `default` names the record whose `default` is true.
+pub(crate) fn config_item(org: &Org, spec: &ListSpec, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
+    let items = org.collection(spec.table);
+    let found = if id == "default" {
+        items.into_iter().find(|v| v["attributes"]["default"] == true)
+    } else {
+        items.into_iter().find(|v| resource::id(v) == id)
+    };
+    let data = found.ok_or_else(|| not_found(spec.kind, id))?;
+    Ok(to_bytes(&OneBody {
+        data,
+        included: included(org, spec.side, query, &[data]),
+    }))
+}
+
+/// `GET /v1/metadata/{resource}`: `customer`, `conversation`, `message`, `company`
+/// or `kobject.<klassName>`.
+pub(crate) fn metadata(org: &Org, resource: &str) -> Result<Vec<u8>, ApiError> {
+    let doc = (org.store().get(METADATA))
+        .and_then(|c| c.get(resource))
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "No metadata for {resource:?}: use company, conversation, customer, message or kobject.<klassName>"
+            ))
+        })?;
+    Ok(to_bytes(&OneBody {
+        data: doc,
+        included: None,
+    }))
+}
+
+/// The `filter[start]`/`filter[end]` bound, if given.
+fn bound(query: &Query, key: &str) -> Result<Option<(i64, i64)>, ApiError> {
+    match query.get(key) {
+        None | Some("") => Ok(None),
+        Some(v) => time::parse_bound(v)
+            .map(Some)
+            .ok_or_else(|| ApiError::BadRequest(format!("{key} must be a date or date-time, got {v:?}"))),
+    }
+}
+
+/// `GET /v1/audit-logs`: filters, then cursor paging over the newest-first list.
+pub(crate) fn audit_logs(org: &Org, query: &Query) -> Result<Vec<u8>, ApiError> {
+    let req = CursorRequest::parse(query)?;
+    let mut types: Vec<&str> = query.get("filter[objectType]").into_iter().collect();
+    types.extend(
+        query
+            .get("filter[include]")
+            .into_iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim),
+    );
+    let object = query.get("filter[objectId]");
+    if object.is_some() && query.get("filter[objectType]").is_none() {
+        return Err(ApiError::BadRequest(
+            "filter[objectId] requires filter[objectType]".into(),
+        ));
+    }
+    if let Some(t) = types.iter().find(|t| !audit::OBJECT_TYPES.contains(t)) {
+        return Err(ApiError::BadRequest(format!("unknown filter[objectType] {t:?}")));
+    }
+    let user = query.get("filter[userId]");
+    let (start, end) = (bound(query, "filter[start]")?, bound(query, "filter[end]")?);
+    let attr = |v: &Value, k: &str| v["attributes"][k].as_str().map(str::to_owned);
+    let items: Vec<&Value> = (org.collection(audit::TABLE).into_iter())
+        .filter(|v| types.is_empty() || attr(v, "objectType").is_some_and(|t| types.contains(&t.as_str())))
+        .filter(|v| object.is_none_or(|o| attr(v, "objectId").as_deref() == Some(o)))
+        .filter(|v| user.is_none_or(|u| attr(v, "userId").as_deref() == Some(u)))
+        .filter(|v| {
+            let at = attr(v, "createdAt").and_then(|s| time::parse_instant(&s)).unwrap_or(0);
+            start.is_none_or(|(s, _)| at >= s) && end.is_none_or(|(_, e)| at < e)
+        })
+        .collect();
+    let page = cursor::page(&items, &req);
+    let (meta, links) = cursor::envelope("/v1/audit-logs", query, &req, &page, items.len());
+    Ok(to_bytes(&json!({"meta": meta, "links": links, "data": page.items})))
+}
+
+/// `GET /v1/outbound-webhooks/events`: `{"events": [...]}`.
+pub(crate) fn webhook_events(org: &Org) -> Vec<u8> {
+    to_bytes(&json!({"events": org.collection(WEBHOOK_EVENTS)}))
+}
+
+/// A detail list of one live conversation or customer, paged.
+pub(crate) fn detail_list(org: &Org, d: Detail, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
+    parent(org, d.parent(), id)?;
+    let req = PageRequest::parse(query, d.max_page_size())?;
+    let mut items = org.collection_for(d.table(), id);
+    match d {
+        Detail::Merges => {
+            let as_source = (org.collection(d.table()).into_iter()).filter(|m| {
+                resource::related_id(m, "source") == Some(id) && resource::related_id(m, "target") != Some(id)
+            });
+            items.extend(as_source);
+            items.sort_by_key(|m| resource::attr_str(m, "createdAt").unwrap_or_default().to_owned());
+        }
+        Detail::Events => {
+            if let Some(name) = query.get("name") {
+                items.retain(|e| resource::attr_str(e, "name") == Some(name));
+            }
+            if let Some(field) = query.get("changed") {
+                items.retain(|e| e["attributes"]["changes"]["attributes"].get(field).is_some());
+            }
+            if query.get("sort") == Some("desc") {
+                items.reverse();
+            }
+        }
+        _ => {}
+    }
+    let (meta, links) = paging::envelope(&d.path(id), query, req, items.len(), Totals::None);
+    Ok(to_bytes(&ListBody {
+        meta,
+        links,
+        data: req.slice(&items),
+        included: None,
+    }))
+}
+
+/// `GET /v1/conversations/times/{ids}`: one object for one id, a list for several.
+pub(crate) fn times_by_ids(org: &Org, ids: &str) -> Result<Vec<u8>, ApiError> {
+    let live = |t: &&Value| {
+        resource::related_id(t, "conversation")
+            .and_then(|c| org.get(Kind::Conversation, c))
+            .is_some_and(|c| !resource::is_deleted(c))
+    };
+    let times = org.store().get(detail::TIMES);
+    let found: Vec<&Value> = (ids.split(','))
+        .filter_map(|id| times.and_then(|c| c.get(id.trim())))
+        .filter(live)
+        .collect();
+    match (ids.contains(','), found.as_slice()) {
+        (_, []) => Err(not_found("conversation_time", ids)),
+        (false, [one]) => Ok(to_bytes(&OneBody {
+            data: one,
+            included: None,
+        })),
+        _ => Ok(to_bytes(&json!({"data": found}))),
+    }
+}
+
+/// `GET /v1/customers/merges/{id}`.
+pub(crate) fn customer_merge(org: &Org, id: &str) -> Result<Vec<u8>, ApiError> {
+    let merge = (org.store().get(detail::MERGES))
+        .and_then(|c| c.get(id))
+        .ok_or_else(|| not_found("customer_merge", id))?;
+    Ok(to_bytes(&OneBody {
+        data: merge,
+        included: None,
+    }))
+}
