@@ -36,7 +36,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let token = config.token.clone();
     let sim = Simulator::start_on(config, SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
-    println!("Kustomer simulator on {} (token: {token}); Ctrl-C to stop", sim.base_url());
+    println!(
+        "Kustomer simulator on {} (token: {token}); Ctrl-C to stop",
+        sim.base_url()
+    );
     tokio::signal::ctrl_c().await?;
     sim.shutdown().await;
     Ok(())

@@ -89,7 +89,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut sim = None;
     if args.simulate {
-        let s = Simulator::start(SimConfig::demo()).await.map_err(|e| format!("cannot start the simulator: {e}"))?;
+        let s = Simulator::start(SimConfig::demo())
+            .await
+            .map_err(|e| format!("cannot start the simulator: {e}"))?;
         println!("Simulator with a demo org on {}", s.base_url());
         builder = builder.base_url(s.base_url()).token(s.token());
         sim = Some(s);
@@ -101,12 +103,20 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             (Some(url), _, _) => builder.base_url(url.clone()),
             (None, Some(org), _) => builder.org(org.clone()),
             (None, None, Some(r)) => builder.region(r.parse::<Region>().map_err(|e| e.to_string())?),
-            (None, None, None) => return Err("say where to sync from: --simulate, --org NAME, --region us|eu|in or --base-url URL".into()),
+            (None, None, None) => {
+                return Err(
+                    "say where to sync from: --simulate, --org NAME, --region us|eu|in or --base-url URL".into(),
+                )
+            }
         };
     }
     let client = builder.build().map_err(|e| e.to_string())?;
     let dest = DuckDbDestination::open(&args.dest).map_err(|e| e.to_string())?;
-    let options = SyncOptions { tables: args.tables.clone(), start_date, ..SyncOptions::default() };
+    let options = SyncOptions {
+        tables: args.tables.clone(),
+        start_date,
+        ..SyncOptions::default()
+    };
 
     let bars = MultiProgress::with_draw_target(if args.quiet {
         ProgressDrawTarget::hidden()
@@ -122,7 +132,11 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let mut map = by_stream.lock().unwrap_or_else(|e| e.into_inner());
             match p {
                 Progress::Started { stream } => {
-                    let bar = bars.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(stream.clone()));
+                    let bar = bars.add(
+                        ProgressBar::new_spinner()
+                            .with_style(style.clone())
+                            .with_prefix(stream.clone()),
+                    );
                     bar.enable_steady_tick(Duration::from_millis(120));
                     map.insert(stream, bar);
                 }
@@ -143,24 +157,30 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     });
-    let tables: Vec<String> = engine
-        .selected()
-        .map_err(|e| e.to_string())?
-        .iter()
-        .flat_map(|s| s.tables().all().map(|t| t.name.clone()).collect::<Vec<_>>())
-        .collect();
     let started = Instant::now();
     let result = engine.run(dest).await;
     bars.clear().ok();
     let (report, mut dest) = result.map_err(|e| e.to_string())?;
     let elapsed = started.elapsed();
 
-    println!("\n{:<34} {:>10} {:>10} {:>10}", "table", "rows", "inserted", "updated");
-    for t in &tables {
-        let rows = dest.row_count(t).map_err(|e| e.to_string())?;
-        let (ins, upd) = report.stream(t).map(|s| (s.written.inserted, s.written.updated)).unwrap_or((0, 0));
-        let (ins, upd) = if report.stream(t).is_some() { (ins.to_string(), upd.to_string()) } else { (String::new(), String::new()) };
-        println!("{t:<34} {rows:>10} {ins:>10} {upd:>10}");
+    println!("\n{:<40} {:>10} {:>10} {:>10}", "table", "rows", "inserted", "updated");
+    for s in &report.streams {
+        for t in &s.tables {
+            let rows = dest.row_count(t).map_err(|e| e.to_string())?;
+            if t == &s.name {
+                let note = s
+                    .skipped
+                    .as_ref()
+                    .map(|_| "  (skipped: missing role)")
+                    .unwrap_or_default();
+                println!(
+                    "{t:<40} {rows:>10} {:>10} {:>10}{note}",
+                    s.written.inserted, s.written.updated
+                );
+            } else {
+                println!("  {t:<38} {rows:>10}");
+            }
+        }
     }
     println!(
         "\n{} requests ({} search), {} throttled, {} retried, in {:.1} s → {}",
@@ -178,5 +198,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(s) = sim {
         s.shutdown().await;
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

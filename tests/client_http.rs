@@ -20,7 +20,10 @@ fn client(server: &MockServer) -> Client {
         .token(TOKEN)
         .rate_limit(60_000)
         .search_rate_limit(60_000)
-        .retry_policy(RetryPolicy { base_delay: Duration::from_millis(20), ..RetryPolicy::default() })
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(20),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap()
 }
@@ -44,7 +47,9 @@ async fn list_follows_relative_links_lazily() {
         .and(path("/v1/customers"))
         .and(query_param("page", "1"))
         .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(&["a", "b"], Some("/v1/customers?page=2&pageSize=2"))))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(page(&["a", "b"], Some("/v1/customers?page=2&pageSize=2"))),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -58,9 +63,15 @@ async fn list_follows_relative_links_lazily() {
     let c = client(&server);
     let stream = c.list::<Customer>("/v1/customers", 2);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(server.received_requests().await.unwrap().is_empty(), "no request before the first poll");
+    assert!(
+        server.received_requests().await.unwrap().is_empty(),
+        "no request before the first poll"
+    );
     let pages: Vec<Page<Customer>> = stream.try_collect().await.unwrap();
-    let ids: Vec<String> = pages.iter().flat_map(|p| p.data.iter().map(|c| c.id.to_string())).collect();
+    let ids: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.data.iter().map(|c| c.id.to_string()))
+        .collect();
     assert_eq!(ids, ["a", "b", "c"]);
 }
 
@@ -91,12 +102,18 @@ async fn search_sends_the_documented_body() {
         .and(query_param("pageSize", "500"))
         .and(header("content-type", "application/json"))
         .and(body_json(&expected))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [], "links": {"next": null}, "meta": {"total": 0}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [], "links": {"next": null}, "meta": {"total": 0}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
     let q = SearchQuery::new(QueryContext::Conversation)
-        .and(Criterion::gte("conversation_updated_at", "2024-01-01T00:00:00Z".parse().unwrap()))
+        .and(Criterion::gte(
+            "conversation_updated_at",
+            "2024-01-01T00:00:00Z".parse().unwrap(),
+        ))
         .sort("conversation_updated_at", SortOrder::Asc)
         .include_deleted(true);
     let p: Page<serde_json::Value> = client(&server).search_page(&q, 1, 500).await.unwrap();
@@ -105,11 +122,16 @@ async fn search_sends_the_documented_body() {
 
 async fn rate_limited_then_ok(headers: &[(&str, String)]) -> (Duration, u64) {
     let server = MockServer::start().await;
-    let mut limited = ResponseTemplate::new(429).set_body_json(json!({"errors": [{"status": "429", "title": "Too Many Requests"}]}));
+    let mut limited =
+        ResponseTemplate::new(429).set_body_json(json!({"errors": [{"status": "429", "title": "Too Many Requests"}]}));
     for (k, v) in headers {
         limited = limited.insert_header(*k, v.as_str());
     }
-    Mock::given(method("GET")).respond_with(limited).up_to_n_times(1).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(limited)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": customer("a")})))
         .mount(&server)
@@ -130,13 +152,18 @@ async fn retry_after_is_honoured() {
 
 #[tokio::test]
 async fn ratelimit_reset_as_delta_is_honoured() {
-    let (waited, _) = rate_limited_then_ok(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", "1".into())]).await;
+    let (waited, _) =
+        rate_limited_then_ok(&[("x-ratelimit-remaining", "0".into()), ("x-ratelimit-reset", "1".into())]).await;
     assert!(waited >= Duration::from_millis(990), "{waited:?}");
 }
 
 #[tokio::test]
 async fn ratelimit_reset_as_epoch_is_honoured() {
-    let epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() + 2;
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2;
     let (waited, _) = rate_limited_then_ok(&[("x-ratelimit-reset", epoch.to_string())]).await;
     assert!(waited >= Duration::from_millis(900), "{waited:?}");
     assert!(waited < Duration::from_secs(5), "{waited:?}");
@@ -152,7 +179,11 @@ async fn rate_limit_without_headers_backs_off() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).up_to_n_times(2).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": customer("a")})))
         .mount(&server)
@@ -166,7 +197,10 @@ async fn server_errors_are_retried() {
 #[tokio::test]
 async fn server_errors_give_up_within_the_budget() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
     let c = client(&server);
     let err = c.get_one::<Customer>("/v1/customers/a").await.unwrap_err();
     assert!(matches!(err, Error::RetriesExhausted { attempts: 6, .. }), "{err:?}");
@@ -184,7 +218,9 @@ async fn client_errors_are_not_retried_and_both_shapes_parse() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/customers/bad"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": [{"code": "bad_request", "message": "Invalid request body or parameters.", "meta": {}}]})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"errors": [{"code": "bad_request", "message": "Invalid request body or parameters.", "meta": {}}]}),
+        ))
         .expect(1)
         .mount(&server)
         .await;
@@ -194,7 +230,10 @@ async fn client_errors_are_not_retried_and_both_shapes_parse() {
     assert!(e404.to_string().contains("no customer missing"), "{e404}");
     let e400 = c.get_one::<Customer>("/v1/customers/bad").await.unwrap_err();
     assert_eq!(e400.status(), Some(400));
-    assert!(e400.to_string().contains("Invalid request body or parameters."), "{e400}");
+    assert!(
+        e400.to_string().contains("Invalid request body or parameters."),
+        "{e400}"
+    );
     assert_eq!(c.stats().requests, 2);
 }
 
@@ -203,8 +242,14 @@ async fn decode_errors_name_the_json_path() {
     let server = MockServer::start().await;
     let mut body = page(&["a", "b"], None);
     body["data"][1]["attributes"]["updatedAt"] = json!(12);
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server).await;
-    let err = client(&server).get_page::<Customer>("/v1/customers?page=1").await.unwrap_err();
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .get_page::<Customer>("/v1/customers?page=1")
+        .await
+        .unwrap_err();
     match &err {
         Error::Decode { source, .. } => assert_eq!(source.path, "data[1].attributes.updatedAt"),
         other => panic!("{other:?}"),
@@ -215,13 +260,20 @@ async fn decode_errors_name_the_json_path() {
 async fn the_token_never_appears_in_errors_or_debug() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"errors": [{"status": "401", "title": "Unauthorized"}]})))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(json!({"errors": [{"status": "401", "title": "Unauthorized"}]})),
+        )
         .mount(&server)
         .await;
     let c = client(&server);
     let err = c.get_one::<Customer>("/v1/customers/a").await.unwrap_err();
     assert!(err.is_unauthorized());
-    let texts = [format!("{err}"), format!("{err:?}"), format!("{c:?}"), format!("{:?}", Client::builder().token(TOKEN))];
+    let texts = [
+        format!("{err}"),
+        format!("{err:?}"),
+        format!("{c:?}"),
+        format!("{:?}", Client::builder().token(TOKEN)),
+    ];
     for t in texts {
         assert!(!t.contains("SECRET"), "token leaked: {t}");
     }
@@ -229,7 +281,10 @@ async fn the_token_never_appears_in_errors_or_debug() {
     let dead = Client::builder()
         .base_url("http://127.0.0.1:9")
         .token(TOKEN)
-        .retry_policy(RetryPolicy { base_delay: Duration::from_millis(5), ..RetryPolicy::default() })
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        })
         .build()
         .unwrap();
     let err = dead.get_one::<Customer>("/v1/customers/a").await.unwrap_err();
@@ -238,9 +293,23 @@ async fn the_token_never_appears_in_errors_or_debug() {
 
 #[test]
 fn plain_http_is_refused_off_loopback() {
-    let err = Client::builder().base_url("http://example.com").token("t").build().unwrap_err();
+    let err = Client::builder()
+        .base_url("http://example.com")
+        .token("t")
+        .build()
+        .unwrap_err();
     assert!(err.to_string().contains("plain http"), "{err}");
-    assert!(Client::builder().base_url("http://example.com").token("t").danger_allow_plain_http(true).build().is_ok());
-    assert!(Client::builder().org("acme").token("t").usage_ceiling(0.95).build().is_err());
+    assert!(Client::builder()
+        .base_url("http://example.com")
+        .token("t")
+        .danger_allow_plain_http(true)
+        .build()
+        .is_ok());
+    assert!(Client::builder()
+        .org("acme")
+        .token("t")
+        .usage_ceiling(0.95)
+        .build()
+        .is_err());
     assert!(Client::builder().org("acme").build().is_err());
 }

@@ -38,12 +38,18 @@ async fn first_sync_then_only_the_changes() {
 
     // First sync: everything.
     let dest = DuckDbDestination::open(&path).unwrap();
-    let opts = SyncOptions { search_page_size: 50, ..SyncOptions::default() };
+    let opts = SyncOptions {
+        search_page_size: 50,
+        ..SyncOptions::default()
+    };
     let (report, dest) = Engine::new(client.clone(), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report:#?}");
     assert_destination_equals_simulator(&dest, &sim);
     let loaded_messages = report.stream("messages").unwrap().records;
-    assert_eq!(loaded_messages as usize, sim.with_org(|o| o.records(Kind::Message).len()));
+    assert_eq!(
+        loaded_messages as usize,
+        sim.with_org(|o| o.records(Kind::Message).len())
+    );
     drop(dest);
 
     // Change the org: updates, inserts, deletes, and 1,050 messages sharing
@@ -66,7 +72,10 @@ async fn first_sync_then_only_the_changes() {
     let before = sim.stats();
 
     let dest = DuckDbDestination::open(&path).unwrap();
-    let opts = SyncOptions { search_page_size: 10, ..SyncOptions::default() };
+    let opts = SyncOptions {
+        search_page_size: 10,
+        ..SyncOptions::default()
+    };
     let (report, dest) = Engine::new(client, opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report:#?}");
     let s = |n: &str| report.stream(n).unwrap().clone();
@@ -75,7 +84,11 @@ async fn first_sync_then_only_the_changes() {
     assert_eq!(s("customers").written.inserted as usize, new_customers.len());
     assert_eq!(s("customers").records as usize, new_customers.len());
     assert_eq!(s("notes").records as usize, deleted_notes.len());
-    assert_eq!(s("messages").records as usize, tied.len(), "every tied message exactly once");
+    assert_eq!(
+        s("messages").records as usize,
+        tied.len(),
+        "every tied message exactly once"
+    );
     assert_eq!(s("companies").records, 0);
     assert_eq!(s("kobjects").records, 0);
     assert_destination_equals_simulator(&dest, &sim);
@@ -91,7 +104,12 @@ async fn first_sync_then_only_the_changes() {
 
 #[tokio::test]
 async fn a_rejected_token_stops_the_sync_and_moves_no_bookmark() {
-    let sim = Simulator::start(SimConfig { size: OrgSize::tiny(), ..SimConfig::default() }).await.unwrap();
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize::tiny(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
     let client = kustomer::api::Client::builder()
         .base_url(sim.base_url())
         .token("not-the-token")
@@ -108,16 +126,30 @@ async fn a_rejected_token_stops_the_sync_and_moves_no_bookmark() {
     assert!(err.to_string().contains("401"), "{err}");
     assert!(!err.to_string().contains("not-the-token"));
     let dest = DuckDbDestination::open(&path).unwrap();
-    let bookmarks: i64 =
-        dest.connection().query_row("SELECT count(*) FROM _kustomer_state", [], |r| r.get(0)).unwrap();
+    let bookmarks: i64 = dest
+        .connection()
+        .query_row("SELECT count(*) FROM _kustomer_state", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(bookmarks, 0);
 }
 
 #[tokio::test]
 async fn unknown_tables_are_refused_before_any_request() {
-    let sim = Simulator::start(SimConfig { size: OrgSize::tiny(), ..SimConfig::default() }).await.unwrap();
-    let opts = SyncOptions { tables: Some(vec!["customers".into(), "custmers".into()]), ..SyncOptions::default() };
-    let err = Engine::new(sim_client(&sim), opts).run(DuckDbDestination::in_memory().unwrap()).await.err().unwrap();
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize::tiny(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let opts = SyncOptions {
+        tables: Some(vec!["customers".into(), "custmers".into()]),
+        ..SyncOptions::default()
+    };
+    let err = Engine::new(sim_client(&sim), opts)
+        .run(DuckDbDestination::in_memory().unwrap())
+        .await
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("custmers"), "{err}");
     assert_eq!(sim.stats().requests, 0);
 }

@@ -15,19 +15,30 @@ use support::sim_client;
 
 fn config() -> SimConfig {
     SimConfig {
-        size: OrgSize { conversations: 400, messages: 900, ..OrgSize::tiny() },
+        size: OrgSize {
+            conversations: 400,
+            messages: 900,
+            ..OrgSize::tiny()
+        },
         ..SimConfig::default()
     }
 }
 
 fn opts(ctx: QueryContext, page_size: u32) -> KeysetOptions {
-    KeysetOptions { page_size, ..KeysetOptions::new(ctx) }
+    KeysetOptions {
+        page_size,
+        ..KeysetOptions::new(ctx)
+    }
 }
 
 #[tokio::test]
 async fn nothing_is_requested_before_the_first_poll() {
     let sim = Simulator::start(config()).await.unwrap();
-    let stream = keyset_stream::<Conversation>(sim_client(&sim), opts(QueryContext::Conversation, 50), Bookmark::default());
+    let stream = keyset_stream::<Conversation>(
+        sim_client(&sim),
+        opts(QueryContext::Conversation, 50),
+        Bookmark::default(),
+    );
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(sim.stats().requests, 0);
     let mut stream = std::pin::pin!(stream);
@@ -40,11 +51,18 @@ async fn every_record_once_at_any_page_size() {
     let sim = Simulator::start(config()).await.unwrap();
     let want: BTreeSet<String> = sim.with_org(|o| o.ids(Kind::Message)).into_iter().collect();
     for page_size in [7, 50, 500] {
-        let batches: Vec<_> = keyset_stream::<Message>(sim_client(&sim), opts(QueryContext::Message, page_size), Bookmark::default())
-            .try_collect()
-            .await
-            .unwrap();
-        let ids: Vec<String> = batches.iter().flat_map(|b| b.records.iter().map(|r| r.id().to_owned())).collect();
+        let batches: Vec<_> = keyset_stream::<Message>(
+            sim_client(&sim),
+            opts(QueryContext::Message, page_size),
+            Bookmark::default(),
+        )
+        .try_collect()
+        .await
+        .unwrap();
+        let ids: Vec<String> = batches
+            .iter()
+            .flat_map(|b| b.records.iter().map(|r| r.id().to_owned()))
+            .collect();
         let unique: BTreeSet<String> = ids.iter().cloned().collect();
         assert_eq!(ids.len(), unique.len(), "duplicates at page size {page_size}");
         assert_eq!(unique, want, "page size {page_size}");
@@ -61,7 +79,11 @@ async fn resumes_from_any_bookmark_without_loss_or_duplicates() {
     loop {
         let text = bookmark.to_json();
         let resumed = Bookmark::from_json(&text).unwrap();
-        let mut stream = std::pin::pin!(keyset_stream::<Message>(sim_client(&sim), opts(QueryContext::Message, 11), resumed));
+        let mut stream = std::pin::pin!(keyset_stream::<Message>(
+            sim_client(&sim),
+            opts(QueryContext::Message, 11),
+            resumed
+        ));
         let mut taken = 0;
         let mut ended = true;
         while let Some(batch) = stream.try_next().await.unwrap() {
@@ -85,8 +107,11 @@ async fn resumes_from_any_bookmark_without_loss_or_duplicates() {
 #[tokio::test]
 async fn records_changing_while_paging_are_all_read_at_their_newest() {
     let sim = Simulator::start(config()).await.unwrap();
-    let mut stream =
-        std::pin::pin!(keyset_stream::<Conversation>(sim_client(&sim), opts(QueryContext::Conversation, 13), Bookmark::default()));
+    let mut stream = std::pin::pin!(keyset_stream::<Conversation>(
+        sim_client(&sim),
+        opts(QueryContext::Conversation, 13),
+        Bookmark::default()
+    ));
     let mut latest: BTreeMap<String, Option<chrono::DateTime<chrono::Utc>>> = BTreeMap::new();
     let mut n = 0;
     let mut bookmark = Bookmark::default();

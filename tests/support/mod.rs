@@ -76,8 +76,12 @@ pub fn db_rows(dest: &DuckDbDestination, def: &TableDef) -> Vec<Vec<Cmp>> {
     let mut rows = stmt.query([]).unwrap();
     let mut out = Vec::new();
     while let Some(r) = rows.next().unwrap() {
-        let row: Vec<Cmp> =
-            def.columns.iter().enumerate().map(|(i, c)| cmp_value(r.get::<_, Value>(i).unwrap(), c.ty)).collect();
+        let row: Vec<Cmp> = def
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| cmp_value(r.get::<_, Value>(i).unwrap(), c.ty))
+            .collect();
         out.push(row);
     }
     out.sort();
@@ -87,7 +91,11 @@ pub fn db_rows(dest: &DuckDbDestination, def: &TableDef) -> Vec<Vec<Cmp>> {
 /// The rows the simulator's records of `kind` should load as, per table.
 pub fn expected_rows<E: Entity>(sim: &Simulator, kind: Kind, include_deleted: bool) -> BTreeMap<String, Vec<Vec<Cmp>>> {
     let records: Vec<serde_json::Value> = sim.with_org(|org| {
-        let recs = if include_deleted { org.records(kind) } else { org.live_records(kind) };
+        let recs = if include_deleted {
+            org.records(kind)
+        } else {
+            org.live_records(kind)
+        };
         recs.into_iter().cloned().collect()
     });
     let schema = E::schema();
@@ -95,9 +103,13 @@ pub fn expected_rows<E: Entity>(sim: &Simulator, kind: Kind, include_deleted: bo
     for r in records {
         let e: E = serde_json::from_value(r).expect("simulator record decodes");
         let flat = e.flatten();
-        out.get_mut(&schema.table.name).unwrap().push(flat.row.iter().map(cmp_cell).collect());
+        out.get_mut(&schema.table.name)
+            .unwrap()
+            .push(flat.row.iter().map(cmp_cell).collect());
         for (child, rows) in schema.children.iter().zip(flat.children) {
-            out.get_mut(&child.name).unwrap().extend(rows.iter().map(|r| r.iter().map(cmp_cell).collect()));
+            out.get_mut(&child.name)
+                .unwrap()
+                .extend(rows.iter().map(|r| r.iter().map(cmp_cell).collect()));
         }
     }
     for rows in out.values_mut() {

@@ -134,9 +134,10 @@ impl ClientBuilder {
 
     /// Builds the client.
     pub fn build(self) -> Result<Client> {
-        let token = self.token.filter(|t| !t.is_empty()).ok_or_else(|| {
-            Error::Config("no API token: set one (the sync example reads KUSTOMER_API_TOKEN)".into())
-        })?;
+        let token = self
+            .token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::Config("no API token: set one (the sync example reads KUSTOMER_API_TOKEN)".into()))?;
         if !RateLimits::CEILING_RANGE.contains(&self.limits.usage_ceiling) {
             return Err(Error::Config(format!(
                 "usage ceiling {} is outside 0.25–0.90",
@@ -265,9 +266,14 @@ impl Client {
 
     fn url(&self, path_and_query: &str) -> Result<Url> {
         if !path_and_query.starts_with('/') {
-            return Err(Error::Config(format!("request path must start with '/': {path_and_query:?}")));
+            return Err(Error::Config(format!(
+                "request path must start with '/': {path_and_query:?}"
+            )));
         }
-        self.inner.base.join(path_and_query).map_err(|e| Error::Config(format!("bad path {path_and_query:?}: {e}")))
+        self.inner
+            .base
+            .join(path_and_query)
+            .map_err(|e| Error::Config(format!("bad path {path_and_query:?}: {e}")))
     }
 
     fn next_jitter(&self) -> f64 {
@@ -312,22 +318,34 @@ impl Client {
                 throttled += 1;
                 self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
             }
-            let now_epoch = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-            let decision = self.inner.retry.decide(attempt - throttled, throttled, &outcome, now_epoch, self.next_jitter());
+            let now_epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
+            let decision =
+                self.inner
+                    .retry
+                    .decide(attempt - throttled, throttled, &outcome, now_epoch, self.next_jitter());
             match decision {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(%method, path = path_and_query, attempt, ?wait, error = %error, "retrying");
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     if matches!(outcome, Outcome::Status { status: 429, .. }) {
                         // Everyone on this budget waits, not just this request.
-                        self.inner.governor.budget(kind).pause_until(tokio::time::Instant::now() + wait);
+                        self.inner
+                            .governor
+                            .budget(kind)
+                            .pause_until(tokio::time::Instant::now() + wait);
                     }
                     tokio::time::sleep(wait).await;
                 }
                 Decision::Fail => {
                     let retryable = !matches!(outcome, Outcome::Status { status, .. } if status != 429 && status < 500);
                     return Err(if retryable && attempt > 1 {
-                        Error::RetriesExhausted { attempts: attempt, last: Box::new(error) }
+                        Error::RetriesExhausted {
+                            attempts: attempt,
+                            last: Box::new(error),
+                        }
                     } else {
                         error
                     });
@@ -350,9 +368,21 @@ impl Client {
         }
         let transport = |e: reqwest::Error| -> (Outcome, Error) {
             if e.is_timeout() {
-                (Outcome::Timeout, Error::Timeout { path: path.to_owned(), timeout: self.inner.request_timeout })
+                (
+                    Outcome::Timeout,
+                    Error::Timeout {
+                        path: path.to_owned(),
+                        timeout: self.inner.request_timeout,
+                    },
+                )
             } else {
-                (Outcome::Transport, Error::Transport { path: path.to_owned(), message: transport_message(&e) })
+                (
+                    Outcome::Transport,
+                    Error::Transport {
+                        path: path.to_owned(),
+                        message: transport_message(&e),
+                    },
+                )
             }
         };
         let resp = req.send().await.map_err(transport)?;
@@ -367,13 +397,28 @@ impl Client {
         let errors = parse_error_items(&bytes);
         let snippet = errors.is_empty().then(|| snippet(&bytes)).flatten();
         Err((
-            Outcome::Status { status, retry_after: header("retry-after"), ratelimit_reset: header("x-ratelimit-reset") },
-            Error::Api { status, method: method.to_string(), path: path.to_owned(), errors, snippet },
+            Outcome::Status {
+                status,
+                retry_after: header("retry-after"),
+                ratelimit_reset: header("x-ratelimit-reset"),
+            },
+            Error::Api {
+                status,
+                method: method.to_string(),
+                path: path.to_owned(),
+                errors,
+                snippet,
+            },
         ))
     }
 
     fn observe_headers(&self, headers: &HeaderMap, kind: BudgetKind) {
-        let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+        let num = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
         // The limit header describes the org budget; on search answers it is
         // ambiguous (it may be the sub-limit), so only org answers adjust it.
         if kind == BudgetKind::Org {
@@ -384,13 +429,19 @@ impl Client {
             }
         }
         if num("x-ratelimit-remaining") == Some(0.0) {
-            let now_epoch = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+            let now_epoch = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0);
             if let Some(wait) = headers
                 .get("x-ratelimit-reset")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| parse_reset(v, now_epoch))
             {
-                self.inner.governor.budget(kind).pause_until(tokio::time::Instant::now() + wait.min(Duration::from_secs(120)));
+                self.inner
+                    .governor
+                    .budget(kind)
+                    .pause_until(tokio::time::Instant::now() + wait.min(Duration::from_secs(120)));
             }
         }
     }
@@ -415,14 +466,23 @@ impl Client {
                     if !is_json && bad_body_retries < self.inner.retry.max_retries {
                         bad_body_retries += 1;
                         tracing::warn!(path = path_and_query, error = %source, "unparseable body; retrying");
-                        let wait = match self.inner.retry.decide(bad_body_retries, 0, &Outcome::BadBody, 0.0, self.next_jitter()) {
+                        let wait = match self.inner.retry.decide(
+                            bad_body_retries,
+                            0,
+                            &Outcome::BadBody,
+                            0.0,
+                            self.next_jitter(),
+                        ) {
                             Decision::RetryAfter(w) => w,
                             Decision::Fail => Duration::ZERO,
                         };
                         tokio::time::sleep(wait).await;
                         continue;
                     }
-                    return Err(Error::Decode { path: path_and_query.to_owned(), source });
+                    return Err(Error::Decode {
+                        path: path_and_query.to_owned(),
+                        source,
+                    });
                 }
             }
         }
@@ -430,12 +490,15 @@ impl Client {
 
     /// `GET` one page of a list (`path_and_query` as in a `links.next`).
     pub async fn get_page<T: DeserializeOwned>(&self, path_and_query: &str) -> Result<Page<T>> {
-        self.request_json(Method::GET, path_and_query, None, BudgetKind::Org).await
+        self.request_json(Method::GET, path_and_query, None, BudgetKind::Org)
+            .await
     }
 
     /// `GET` one resource, e.g. `/v1/customers/{id}`.
     pub async fn get_one<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.request_json::<Single<T>>(Method::GET, path, None, BudgetKind::Org).await.map(|s| s.data)
+        self.request_json::<Single<T>>(Method::GET, path, None, BudgetKind::Org)
+            .await
+            .map(|s| s.data)
     }
 
     /// Every page of a `page`/`pageSize` list, lazily: nothing is requested
@@ -448,9 +511,19 @@ impl Client {
         path: &str,
         page_size: u32,
     ) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
-        let client = self.clone();
         let sep = if path.contains('?') { '&' } else { '?' };
-        let first = format!("{path}{sep}page=1&pageSize={page_size}");
+        self.pages_from(&format!("{path}{sep}page=1&pageSize={page_size}"))
+    }
+
+    /// Every page from `first` (a path with its query, e.g. a cursor list's
+    /// `/v1/audit-logs?count=1000`), lazily, following `links.next` until it
+    /// is `null`, a page comes back empty, or a link repeats.
+    pub fn pages_from<T: DeserializeOwned + Send + 'static>(
+        &self,
+        first: &str,
+    ) -> impl Stream<Item = Result<Page<T>>> + Send + 'static {
+        let client = self.clone();
+        let first = first.to_owned();
         async_stream::try_stream! {
             let mut next = Some(first);
             let mut seen = std::collections::HashSet::new();
@@ -479,7 +552,8 @@ impl Client {
     ) -> Result<Page<T>> {
         let body = serde_json::to_vec(query).map_err(|e| Error::Config(format!("search body: {e}")))?;
         let path = format!("/v1/customers/search?page={page}&pageSize={page_size}");
-        self.request_json(Method::POST, &path, Some(Bytes::from(body)), BudgetKind::Search).await
+        self.request_json(Method::POST, &path, Some(Bytes::from(body)), BudgetKind::Search)
+            .await
     }
 
     /// Every page of one search, lazily, up to the 100-page cap. For reading

@@ -65,7 +65,9 @@ struct ErrorBody {
 /// Parses an error body in either documented shape. A body that is not
 /// JSON (an HTML page from a proxy) yields no items.
 pub(crate) fn parse_error_items(body: &[u8]) -> Vec<ApiErrorItem> {
-    serde_json::from_slice::<ErrorBody>(body).map(|b| b.errors).unwrap_or_default()
+    serde_json::from_slice::<ErrorBody>(body)
+        .map(|b| b.errors)
+        .unwrap_or_default()
 }
 
 /// Everything that can go wrong talking to Kustomer.
@@ -126,7 +128,11 @@ pub enum Error {
 }
 
 fn summary(errors: &[ApiErrorItem], snippet: &Option<String>) -> String {
-    let texts: Vec<String> = errors.iter().map(ApiErrorItem::text).filter(|t| !t.is_empty()).collect();
+    let texts: Vec<String> = errors
+        .iter()
+        .map(ApiErrorItem::text)
+        .filter(|t| !t.is_empty())
+        .collect();
     if !texts.is_empty() {
         format!(": {}", texts.join("; "))
     } else if let Some(s) = snippet {
@@ -172,7 +178,9 @@ mod tests {
 
     #[test]
     fn both_error_shapes() {
-        let a = parse_error_items(br#"{"errors":[{"code":"bad_request","message":"Invalid request body or parameters.","meta":{}}]}"#);
+        let a = parse_error_items(
+            br#"{"errors":[{"code":"bad_request","message":"Invalid request body or parameters.","meta":{}}]}"#,
+        );
         assert_eq!(a[0].text(), "Invalid request body or parameters.: bad_request");
         let b = parse_error_items(
             br#"{"errors":[{"status":"404","code":"not_found","title":"Not Found","detail":"no such customer","source":{"parameter":"id"}}]}"#,

@@ -36,7 +36,9 @@ pub mod retry;
 pub mod search;
 mod token;
 
-pub use client::{Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_CAP};
+pub use client::{
+    Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_CAP,
+};
 pub use error::{ApiErrorItem, Error, Result};
 pub use limits::{BudgetKind, RateLimits};
 pub use region::{BaseUrl, Region};

@@ -35,7 +35,11 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits { org_per_minute: 1000, search_per_minute: 100, usage_ceiling: 0.9 }
+        RateLimits {
+            org_per_minute: 1000,
+            search_per_minute: 100,
+            usage_ceiling: 0.9,
+        }
     }
 }
 
@@ -156,7 +160,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn paces_to_the_ceiling() {
-        let g = Governor::new(RateLimits { org_per_minute: 600, search_per_minute: 60, usage_ceiling: 0.5 });
+        let g = Governor::new(RateLimits {
+            org_per_minute: 600,
+            search_per_minute: 60,
+            usage_ceiling: 0.5,
+        });
         let start = Instant::now();
         for _ in 0..31 {
             g.acquire(BudgetKind::Org).await;

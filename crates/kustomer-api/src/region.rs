@@ -36,7 +36,9 @@ impl FromStr for Region {
             "us" | "prod1" => Ok(Region::Us),
             "eu" | "prod2" => Ok(Region::Eu),
             "in" | "india" | "prod4" => Ok(Region::In),
-            other => Err(Error::Config(format!("unknown region {other:?}: expected us, eu or in"))),
+            other => Err(Error::Config(format!(
+                "unknown region {other:?}: expected us, eu or in"
+            ))),
         }
     }
 }
@@ -72,7 +74,9 @@ impl BaseUrl {
         };
         let url = Url::parse(&text).map_err(|e| Error::Config(format!("invalid base URL {text:?}: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(Error::Config(format!("invalid base URL {text:?}: expected http(s)://host[:port]")));
+            return Err(Error::Config(format!(
+                "invalid base URL {text:?}: expected http(s)://host[:port]"
+            )));
         }
         Ok(url)
     }
@@ -94,11 +98,19 @@ mod tests {
 
     #[test]
     fn resolves() {
-        assert_eq!(BaseUrl::Org("acme".into()).resolve().unwrap().as_str(), "https://acme.api.kustomerapp.com/");
-        assert_eq!(BaseUrl::Region(Region::Eu).resolve().unwrap().host_str(), Some("api.prod2.kustomerapp.com"));
+        assert_eq!(
+            BaseUrl::Org("acme".into()).resolve().unwrap().as_str(),
+            "https://acme.api.kustomerapp.com/"
+        );
+        assert_eq!(
+            BaseUrl::Region(Region::Eu).resolve().unwrap().host_str(),
+            Some("api.prod2.kustomerapp.com")
+        );
         assert!(BaseUrl::Org("ac me".into()).resolve().is_err());
         assert!(BaseUrl::Url("ftp://x".into()).resolve().is_err());
         assert_eq!("EU".parse::<Region>().unwrap(), Region::Eu);
-        assert!(is_loopback(&BaseUrl::Url("http://127.0.0.1:8080".into()).resolve().unwrap()));
+        assert!(is_loopback(
+            &BaseUrl::Url("http://127.0.0.1:8080".into()).resolve().unwrap()
+        ));
     }
 }

@@ -72,7 +72,11 @@ impl RetryPolicy {
         jitter: f64,
     ) -> Decision {
         match outcome {
-            Outcome::Status { status: 429, retry_after, ratelimit_reset } => {
+            Outcome::Status {
+                status: 429,
+                retry_after,
+                ratelimit_reset,
+            } => {
                 if rate_limited_attempts > self.max_rate_limited_retries {
                     return Decision::Fail;
                 }
@@ -131,14 +135,21 @@ mod tests {
     use super::*;
 
     fn status(s: u16, ra: Option<&str>, reset: Option<&str>) -> Outcome {
-        Outcome::Status { status: s, retry_after: ra.map(Into::into), ratelimit_reset: reset.map(Into::into) }
+        Outcome::Status {
+            status: s,
+            retry_after: ra.map(Into::into),
+            ratelimit_reset: reset.map(Into::into),
+        }
     }
 
     #[test]
     fn rate_limit_waits_use_the_headers() {
         let p = RetryPolicy::default();
         let now = 1_700_000_000.0;
-        assert_eq!(p.decide(1, 1, &status(429, Some("7"), None), now, 0.5), Decision::RetryAfter(Duration::from_secs(7)));
+        assert_eq!(
+            p.decide(1, 1, &status(429, Some("7"), None), now, 0.5),
+            Decision::RetryAfter(Duration::from_secs(7))
+        );
         assert_eq!(
             p.decide(1, 1, &status(429, None, Some("1700000012")), now, 0.5),
             Decision::RetryAfter(Duration::from_secs_f64(12.05))
@@ -158,8 +169,14 @@ mod tests {
     #[test]
     fn server_errors_retry_then_fail_and_client_errors_never_retry() {
         let p = RetryPolicy::default();
-        assert!(matches!(p.decide(1, 0, &status(503, None, None), 0.0, 1.0), Decision::RetryAfter(_)));
-        assert!(matches!(p.decide(5, 0, &Outcome::Timeout, 0.0, 1.0), Decision::RetryAfter(_)));
+        assert!(matches!(
+            p.decide(1, 0, &status(503, None, None), 0.0, 1.0),
+            Decision::RetryAfter(_)
+        ));
+        assert!(matches!(
+            p.decide(5, 0, &Outcome::Timeout, 0.0, 1.0),
+            Decision::RetryAfter(_)
+        ));
         assert_eq!(p.decide(6, 0, &Outcome::Transport, 0.0, 1.0), Decision::Fail);
         for s in [400, 401, 403, 404, 409, 413] {
             assert_eq!(p.decide(1, 0, &status(s, None, None), 0.0, 0.5), Decision::Fail, "{s}");
@@ -174,7 +191,10 @@ mod tests {
             Decision::Fail => Duration::ZERO,
         };
         assert!(d(1) < d(2) && d(2) < d(3));
-        let huge = RetryPolicy { max_retries: 100, ..RetryPolicy::default() };
+        let huge = RetryPolicy {
+            max_retries: 100,
+            ..RetryPolicy::default()
+        };
         assert_eq!(
             huge.decide(40, 0, &Outcome::Timeout, 0.0, 1.0),
             Decision::RetryAfter(Duration::from_secs(60))

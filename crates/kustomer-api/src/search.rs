@@ -96,7 +96,11 @@ pub fn format_instant(t: DateTime<Utc>) -> String {
 impl Criterion {
     /// A criterion with any JSON value.
     pub fn new(field: impl Into<String>, op: Op, value: impl Into<Value>) -> Self {
-        Criterion { field: field.into(), op, value: value.into() }
+        Criterion {
+            field: field.into(),
+            op,
+            value: value.into(),
+        }
     }
     /// `field == value`.
     pub fn equals(field: impl Into<String>, value: impl Into<Value>) -> Self {

@@ -47,6 +47,8 @@ pub trait Entity: DeserializeOwned + Serialize + Send + Sync + 'static {
     fn schema() -> &'static EntitySchema;
     /// The record's id.
     fn id(&self) -> &str;
+    /// The record's JSON:API `type` (`kobject.order` for a KObject of klass `order`).
+    fn kind(&self) -> &str;
     /// `updatedAt`, the incremental cursor.
     fn updated_at(&self) -> Option<DateTime<Utc>>;
     /// Flattens the record into its parent row and child rows, consuming it so
@@ -184,6 +186,10 @@ macro_rules! entity {
 
             fn id(&self) -> &str {
                 self.id.as_str()
+            }
+
+            fn kind(&self) -> &str {
+                &self.kind
             }
 
             fn updated_at(&self) -> Option<::chrono::DateTime<::chrono::Utc>> {

@@ -1,166 +1,169 @@
 //! The catalogue: every stream, its mode, where it reads from and the tables
 //! it fills. Adding an entity is one line here plus its model.
 
-use std::marker::PhantomData;
 use std::sync::Arc;
 
-use futures::stream::BoxStream;
-use futures::{StreamExt, TryStreamExt};
 use kustomer_api::search::QueryContext;
-use kustomer_api::Client;
-use kustomer_models::{
-    Company, Conversation, Customer, Entity, FlatRecord, KObject, Klass, Message, Note, Shortcut, Tag, Team, User,
-};
+use kustomer_models::*;
 
-use crate::bookmark::Bookmark;
-use crate::dest::StreamTables;
-use crate::error::SyncError;
-use crate::keyset::{keyset_stream, KeysetOptions};
+use crate::discovery::Discovery;
+use crate::streams::{AuditLogStream, Detail, IncludedStream, ListStream, RawStream, SearchStream, SingleStream};
+pub use crate::streams::{Mode, StreamContext, StreamDef};
 
-/// How a table is kept up to date (Etleap's modes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Mode {
-    /// Incremental on `updatedAt`, upsert by `id`.
-    Update,
-    /// Re-read in full every run.
-    Replace,
-    /// Insert only (audit logs).
-    Append,
+/// Resources with custom-attribute metadata (KObjects have theirs per klass).
+const CUSTOM_RESOURCES: [&str; 4] = ["customer", "conversation", "message", "company"];
+
+fn metadata_paths(d: &Discovery) -> Vec<(String, String)> {
+    CUSTOM_RESOURCES
+        .iter()
+        .map(|r| (*r).to_owned())
+        .chain(d.klasses.iter().map(|k| format!("kobject.{}", k.klass)))
+        .map(|r| (r.clone(), format!("/v1/metadata/{r}")))
+        .collect()
 }
 
-impl Mode {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Update => "update",
-            Mode::Replace => "replace",
-            Mode::Append => "append",
-        }
-    }
+fn outbound_accounts(_: &str, body: &[u8]) -> Result<Vec<FlatRecord>, DecodeError> {
+    Ok(outbound_accounts_page(body)?
+        .data
+        .into_iter()
+        .map(Entity::flatten)
+        .collect())
 }
 
-/// What a stream needs to run.
-#[derive(Debug, Clone)]
-pub struct StreamContext {
-    /// The API client (shared budgets).
-    pub client: Client,
-    /// The stored bookmark, if any.
-    pub bookmark: Option<Bookmark>,
-    /// Start date for a first incremental sync.
-    pub start_date: Option<chrono::DateTime<chrono::Utc>>,
-    /// Search page size.
-    pub search_page_size: u32,
-}
-
-/// Flattened records of one page and the bookmark that covers them.
-#[derive(Debug)]
-pub struct Batch {
-    /// Records, flattened.
-    pub records: Vec<FlatRecord>,
-    /// The bookmark after them (incremental streams).
-    pub bookmark: Option<Bookmark>,
-}
-
-/// A stream of the catalogue.
-pub trait StreamDef: Send + Sync {
-    /// Stream name (= its parent table).
-    fn name(&self) -> &str;
-    /// Its mode.
-    fn mode(&self) -> Mode;
-    /// The tables it fills.
-    fn tables(&self) -> StreamTables;
-    /// Its batches, lazily.
-    fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>>;
-}
-
-fn tables_of<E: Entity>() -> StreamTables {
-    let s = E::schema();
-    StreamTables { parent: s.table.clone(), children: s.children.clone() }
-}
-
-/// An incremental stream read through search by keyset.
-pub struct SearchStream<E> {
-    context: QueryContext,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Entity> SearchStream<E> {
-    /// A search stream over `context`.
-    pub fn new(context: QueryContext) -> Self {
-        SearchStream { context, _entity: PhantomData }
-    }
-}
-
-impl<E: Entity> StreamDef for SearchStream<E> {
-    fn name(&self) -> &str {
-        &E::schema().table.name
-    }
-    fn mode(&self) -> Mode {
-        Mode::Update
-    }
-    fn tables(&self) -> StreamTables {
-        tables_of::<E>()
-    }
-    fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
-        let mut opts = KeysetOptions::new(self.context.clone());
-        opts.page_size = ctx.search_page_size;
-        opts.start_date = ctx.start_date;
-        keyset_stream::<E>(ctx.client, opts, ctx.bookmark.unwrap_or_default())
-            .map_ok(|b| Batch {
-                records: b.records.into_iter().map(Entity::flatten).collect(),
-                bookmark: Some(b.bookmark),
-            })
-            .boxed()
-    }
-}
-
-/// A full re-read of a `GET` list.
-pub struct ListStream<E> {
-    path: &'static str,
-    page_size: u32,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Entity> ListStream<E> {
-    /// A list stream over `path` with `page_size` records per page.
-    pub fn new(path: &'static str, page_size: u32) -> Self {
-        ListStream { path, page_size, _entity: PhantomData }
-    }
-}
-
-impl<E: Entity> StreamDef for ListStream<E> {
-    fn name(&self) -> &str {
-        &E::schema().table.name
-    }
-    fn mode(&self) -> Mode {
-        Mode::Replace
-    }
-    fn tables(&self) -> StreamTables {
-        tables_of::<E>()
-    }
-    fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
-        ctx.client
-            .list::<E>(self.path, self.page_size)
-            .map_err(SyncError::from)
-            .map_ok(|page| Batch { records: page.data.into_iter().map(Entity::flatten).collect(), bookmark: None })
-            .boxed()
-    }
-}
-
-/// Every stream, in a stable order.
+/// Every stream, in a stable order: incremental entities first (they take
+/// longest), then the full re-reads.
 pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
     vec![
-        Arc::new(SearchStream::<Customer>::new(QueryContext::Customer)),
-        Arc::new(SearchStream::<Conversation>::new(QueryContext::Conversation)),
-        Arc::new(SearchStream::<Message>::new(QueryContext::Message)),
+        Arc::new(
+            SearchStream::<Customer>::new(QueryContext::Customer)
+                .with_custom("customer")
+                .with_detail(Detail::<CustomerDraft>::new(
+                    "/v1/customers/{id}/drafts",
+                    100,
+                    "customer_id",
+                ))
+                .with_detail(Detail::<CustomerMerge>::new(
+                    "/v1/customers/{id}/merges",
+                    100,
+                    "customer_id",
+                )),
+        ),
+        Arc::new(
+            SearchStream::<Conversation>::new(QueryContext::Conversation)
+                .with_custom("conversation")
+                .with_detail(Detail::<ConversationEvent>::new(
+                    "/v1/conversations/{id}/events",
+                    100,
+                    "conversation_id",
+                ))
+                .with_detail(Detail::<ConversationTime>::new(
+                    "/v2/conversations/{id}/times",
+                    1000,
+                    "conversation_id",
+                ))
+                .with_detail(Detail::<ConversationForward>::new(
+                    "/v1/conversations/{id}/forwards",
+                    100,
+                    "conversation_id",
+                ))
+                .with_detail(Detail::<ConversationAttachment>::new(
+                    "/v1/conversations/{id}/attachments",
+                    100,
+                    "conversation_id",
+                )),
+        ),
+        Arc::new(SearchStream::<Message>::new(QueryContext::Message).with_custom("message")),
         Arc::new(SearchStream::<Note>::new(QueryContext::Note)),
-        Arc::new(SearchStream::<Company>::new(QueryContext::Company)),
-        Arc::new(SearchStream::<KObject>::new(QueryContext::Kobject)),
+        Arc::new(SearchStream::<Company>::new(QueryContext::Company).with_custom("company")),
+        Arc::new(SearchStream::<KObject>::new(QueryContext::Kobject).with_klass_tables()),
+        Arc::new(AuditLogStream),
         Arc::new(ListStream::<User>::new("/v1/users", 500)),
         Arc::new(ListStream::<Team>::new("/v1/teams", 500)),
         Arc::new(ListStream::<Tag>::new("/v1/tags", 100)),
         Arc::new(ListStream::<Shortcut>::new("/v1/shortcuts", 100)),
+        Arc::new(ListStream::<ShortcutCategory>::new("/v1/shortcuts/categories", 100)),
         Arc::new(ListStream::<Klass>::new("/v1/klasses", 100)),
+        Arc::new(RawStream::new(
+            custom_attribute_metadata_schema,
+            "/v1/metadata",
+            metadata_paths,
+            metadata_rows,
+        )),
+        Arc::new(ListStream::<Brand>::new("/v1/brands", 100)),
+        Arc::new(ListStream::<Card>::new("/v1/cards", 100)),
+        Arc::new(ListStream::<Notification>::new("/v1/notifications", 100)),
+        Arc::new(RawStream::new(
+            OutboundAccount::schema,
+            "/v1/outboundAccounts",
+            |_| vec![(String::new(), "/v1/outboundAccounts".to_owned())],
+            outbound_accounts,
+        )),
+        Arc::new(ListStream::<Queue>::new("/v1/routing/queues", 100)),
+        Arc::new(ListStream::<TeamRoutingSettings>::new("/v1/routing/settings", 100)),
+        Arc::new(ListStream::<RoutingQueueRule>::new("/v1/routing/queue-rules", 100)),
+        Arc::new(ListStream::<RoutingStatus>::new("/v1/routing/statuses", 100)),
+        Arc::new(ListStream::<RoutingWorkItem>::new("/v1/routing/work-items", 100)),
+        Arc::new(ListStream::<WorkSession>::new("/v1/routing/work-sessions", 100)),
+        Arc::new(ListStream::<Sla>::new("/v1/slas", 100)),
+        Arc::new(IncludedStream::<SlaVersion>::new("/v1/slas?versions=all", 100)),
+        Arc::new(ListStream::<Satisfaction>::new("/v1/satisfaction", 100)),
+        Arc::new(ListStream::<Snooze>::new("/v1/snoozes", 100)),
+        Arc::new(ListStream::<SpamSender>::new("/v1/spam/senders", 100)),
+        Arc::new(ListStream::<BusinessSchedule>::new("/v1/schedules", 100)),
+        Arc::new(IncludedStream::<Holiday>::new("/v1/schedules?include=holidays", 100)),
+        Arc::new(ListStream::<Assistant>::new("/v1/assistants", 100)),
+        Arc::new(ListStream::<App>::new("/v1/apps", 100)),
+        Arc::new(SingleStream::<AuthCustomerSettings>::new("/v1/auth/customer/settings")),
+        Arc::new(ListStream::<AuthRole>::new("/v1/auth/roles", 100)),
+        Arc::new(ListStream::<AuthToken>::new("/v1/auth/tokens", 100)),
+        Arc::new(SingleStream::<ChatSettings>::new("/v1/chat/settings")),
+        Arc::new(ListStream::<Setting>::new("/v1/settings", 100)),
+        Arc::new(ListStream::<Snippet>::new("/v1/snippets", 100)),
+        Arc::new(ListStream::<CustomerSearch>::new("/v1/customers/searches", 100)),
+        Arc::new(ListStream::<CustomerSearchPin>::new(
+            "/v1/customers/searches/pinned",
+            100,
+        )),
+        Arc::new(SingleStream::<CustomerSearchPositions>::new(
+            "/v1/customers/searches/positions",
+        )),
+        Arc::new(ListStream::<EmailHook>::new("/v1/hooks/email", 100)),
+        Arc::new(ListStream::<WebHook>::new("/v1/hooks/web", 100)),
+        Arc::new(ListStream::<KbArticle>::new("/v1/kb/articles", 100)),
+        Arc::new(ListStream::<KbCategory>::new("/v1/kb/categories", 100)),
+        Arc::new(ListStream::<KbForm>::new("/v1/kb/forms", 100)),
+        Arc::new(ListStream::<KbRoute>::new("/v1/kb/routes", 100)),
+        Arc::new(ListStream::<KbTag>::new("/v3/kb/tags", 100)),
+        Arc::new(ListStream::<KbTemplate>::new("/v3/kb/templates", 100)),
+        Arc::new(ListStream::<KbTheme>::new("/v3/kb/themes", 100)),
+        Arc::new(ListStream::<Kview>::new("/v1/kviews", 100)),
+        Arc::new(ListStream::<OutboundWebhook>::new("/v1/outbound-webhooks", 100)),
+        Arc::new(RawStream::new(
+            outbound_webhook_events_schema,
+            "/v1/outbound-webhooks",
+            |_| vec![(String::new(), "/v1/outbound-webhooks/events".to_owned())],
+            |_, body| webhook_event_rows(body),
+        )),
+        Arc::new(ListStream::<OutboundWebhookTransaction>::new(
+            "/v1/outbound-webhooks/transactions",
+            100,
+        )),
     ]
+}
+
+/// The custom-attribute resources the selected streams need discovered.
+pub(crate) fn needs_discovery(names: &[&str]) -> (Vec<&'static str>, bool) {
+    let mut resources = Vec::new();
+    for (table, resource) in [
+        ("customers", "customer"),
+        ("conversations", "conversation"),
+        ("messages", "message"),
+        ("companies", "company"),
+    ] {
+        if names.contains(&table) {
+            resources.push(resource);
+        }
+    }
+    let klasses = names.contains(&"kobjects") || names.contains(&"custom_attribute_metadata");
+    (resources, klasses)
 }

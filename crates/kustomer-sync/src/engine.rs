@@ -16,8 +16,9 @@ use kustomer_api::{Client, ClientStats};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::bookmark::Bookmark;
-use crate::catalog::{catalog, Mode, StreamContext, StreamDef};
+use crate::catalog::{catalog, needs_discovery, Mode, StreamContext, StreamDef};
 use crate::dest::{Destination, StreamTables, WriteBatch, WriteStats};
+use crate::discovery::Discovery;
 use crate::error::SyncError;
 
 /// How a sync runs.
@@ -88,6 +89,10 @@ pub struct StreamReport {
     pub written: WriteStats,
     /// The error that stopped it, if any.
     pub error: Option<String>,
+    /// Why it was skipped (the token lacks a role), if it was.
+    pub skipped: Option<String>,
+    /// Every table the stream writes this run (parent first).
+    pub tables: Vec<String>,
 }
 
 /// The outcome of a run.
@@ -118,10 +123,10 @@ impl RunReport {
 /// Runs syncs.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use kustomer_sync::{dest::duckdb::DuckDbDestination, Engine, SyncOptions};
+/// # async fn run(dest: impl kustomer_sync::dest::Destination) -> Result<(), Box<dyn std::error::Error>> {
+/// use kustomer_sync::{Engine, SyncOptions};
 /// let client = kustomer_api::Client::builder().org("acme").token("…").build()?;
-/// let dest = DuckDbDestination::open("kustomer.duckdb")?;
+/// // `dest`: e.g. `dest::duckdb::DuckDbDestination::open("kustomer.duckdb")?` with the `duckdb` feature.
 /// let (report, _dest) = Engine::new(client, SyncOptions::default()).run(dest).await?;
 /// println!("{} streams", report.streams.len());
 /// # Ok(()) }
@@ -136,7 +141,12 @@ pub struct Engine {
 impl Engine {
     /// A sync over the whole catalogue.
     pub fn new(client: Client, options: SyncOptions) -> Self {
-        Engine { client, options, streams: catalog(), progress: None }
+        Engine {
+            client,
+            options,
+            streams: catalog(),
+            progress: None,
+        }
     }
 
     /// Sets a progress callback.
@@ -147,14 +157,24 @@ impl Engine {
 
     /// The streams this sync will run.
     pub fn selected(&self) -> Result<Vec<Arc<dyn StreamDef>>, SyncError> {
-        let Some(wanted) = &self.options.tables else { return Ok(self.streams.clone()) };
+        let Some(wanted) = &self.options.tables else {
+            return Ok(self.streams.clone());
+        };
         for w in wanted {
             if !self.streams.iter().any(|s| s.name() == w) {
                 let known: Vec<&str> = self.streams.iter().map(|s| s.name()).collect();
-                return Err(SyncError::Config(format!("unknown table {w:?}; known: {}", known.join(", "))));
+                return Err(SyncError::Config(format!(
+                    "unknown table {w:?}; known: {}",
+                    known.join(", ")
+                )));
             }
         }
-        Ok(self.streams.iter().filter(|s| wanted.iter().any(|w| w == s.name())).cloned().collect())
+        Ok(self
+            .streams
+            .iter()
+            .filter(|s| wanted.iter().any(|w| w == s.name()))
+            .cloned()
+            .collect())
     }
 
     /// Runs every selected stream into `dest` and hands the destination back.
@@ -166,8 +186,13 @@ impl Engine {
         let started_at = Utc::now();
         let before = self.client.stats();
         let streams = self.selected()?;
-        let tables: Vec<(String, Arc<StreamTables>)> =
-            streams.iter().map(|s| (s.name().to_owned(), Arc::new(s.tables()))).collect();
+        let names: Vec<&str> = streams.iter().map(|s| s.name()).collect();
+        let (resources, klasses) = needs_discovery(&names);
+        let discovery = Arc::new(Discovery::discover(&self.client, &resources, klasses).await?);
+        let tables: Vec<(String, Arc<StreamTables>)> = streams
+            .iter()
+            .map(|s| (s.name().to_owned(), Arc::new(s.tables(&discovery))))
+            .collect();
 
         // Prepare tables and read bookmarks on a blocking thread.
         let prep_tables = tables.clone();
@@ -177,8 +202,10 @@ impl Engine {
             for (name, t) in &prep_tables {
                 dest.prepare(t)?;
                 if let Some(text) = dest.bookmark(name)? {
-                    let bm = Bookmark::from_json(&text)
-                        .map_err(|e| SyncError::Bookmark { stream: name.clone(), message: e.to_string() })?;
+                    let bm = Bookmark::from_json(&text).map_err(|e| SyncError::Bookmark {
+                        stream: name.clone(),
+                        message: e.to_string(),
+                    })?;
                     bookmarks.insert(name.clone(), bm);
                 }
             }
@@ -214,6 +241,8 @@ impl Engine {
                 bookmark: bookmarks.get(&name).cloned(),
                 start_date: self.options.start_date,
                 search_page_size: self.options.search_page_size,
+                tables: t.clone(),
+                discovery: discovery.clone(),
             };
             let tx = tx.clone();
             let progress = self.progress.clone();
@@ -228,10 +257,14 @@ impl Engine {
 
         let mut reports = Vec::new();
         for t in tasks {
-            reports.push(t.await.map_err(|e| SyncError::Destination(format!("stream task: {e}")))?);
+            reports.push(
+                t.await
+                    .map_err(|e| SyncError::Destination(format!("stream task: {e}")))?,
+            );
         }
-        let (dest, written, write_error) =
-            writer.await.map_err(|e| SyncError::Destination(format!("writer thread: {e}")))?;
+        let (dest, written, write_error) = writer
+            .await
+            .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))?;
         if let Some(e) = write_error {
             return Err(e);
         }
@@ -257,7 +290,15 @@ impl Engine {
             throttled: after.throttled - before.throttled,
             retries: after.retries - before.retries,
         };
-        Ok((RunReport { started_at, finished_at: Utc::now(), streams: reports, client }, dest))
+        Ok((
+            RunReport {
+                started_at,
+                finished_at: Utc::now(),
+                streams: reports,
+                client,
+            },
+            dest,
+        ))
     }
 }
 
@@ -276,7 +317,13 @@ async fn run_stream(
         }
     };
     emit(Progress::Started { stream: name.clone() });
-    let mut report = StreamReport { name: name.clone(), mode: Some(stream.mode()), ..Default::default() };
+    let mut report = StreamReport {
+        name: name.clone(),
+        mode: Some(stream.mode()),
+        tables: tables.all().map(|t| t.name.clone()).collect(),
+        ..Default::default()
+    };
+    let mut skipped = None;
     let mut batches = stream.batches(ctx);
     let error = loop {
         if unauthorized.load(Ordering::SeqCst) {
@@ -290,7 +337,10 @@ async fn run_stream(
                     unauthorized.store(true, Ordering::SeqCst);
                     tracing::error!(stream = %name, error = %e, "the API token was rejected; stopping the sync");
                 } else if e.is_forbidden() {
-                    tracing::warn!(stream = %name, error = %e, "skipping: the API token lacks the role to read this entity");
+                    let why = format!("the API token lacks the role to read it ({}): {e}", stream.role());
+                    tracing::warn!(stream = %name, "skipped: {why}");
+                    skipped = Some(why);
+                    break None;
                 } else {
                     tracing::error!(stream = %name, error = %e, "stream failed");
                 }
@@ -306,11 +356,19 @@ async fn run_stream(
             }
             if last.len() < records.len() {
                 let keep: std::collections::HashSet<usize> = last.into_values().collect();
-                records = records.into_iter().enumerate().filter(|(i, _)| keep.contains(i)).map(|(_, r)| r).collect();
+                records = records
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep.contains(i))
+                    .map(|(_, r)| r)
+                    .collect();
             }
         }
         report.records += records.len() as u64;
-        emit(Progress::Fetched { stream: name.clone(), records: records.len() as u64 });
+        emit(Progress::Fetched {
+            stream: name.clone(),
+            records: records.len() as u64,
+        });
         let wb = WriteBatch {
             stream: name.clone(),
             tables: tables.clone(),
@@ -321,7 +379,11 @@ async fn run_stream(
             break Some("the destination stopped".to_owned());
         }
     };
-    emit(Progress::Finished { stream: name, error: error.clone() });
+    emit(Progress::Finished {
+        stream: name,
+        error: error.clone().or_else(|| skipped.clone()),
+    });
     report.error = error;
+    report.skipped = skipped;
     report
 }

@@ -73,7 +73,11 @@ fn base_query(opts: &KeysetOptions) -> SearchQuery {
 
 /// Effective page size: the server may clamp what was asked for.
 fn served_page_size<E>(page: &Page<E>, asked: u32) -> usize {
-    page.meta.page_size.map(|c| c.0.max(1) as usize).unwrap_or(asked as usize).min(asked as usize)
+    page.meta
+        .page_size
+        .map(|c| c.0.max(1) as usize)
+        .unwrap_or(asked as usize)
+        .min(asked as usize)
 }
 
 /// A lazy stream of batches from `start` onwards. Nothing is requested

@@ -33,13 +33,17 @@
 
 pub mod bookmark;
 pub mod catalog;
+pub mod custom_columns;
 pub mod dest;
+pub mod discovery;
 mod engine;
 pub mod error;
 pub mod keyset;
+pub mod streams;
 
 pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};
+pub use discovery::Discovery;
 pub use engine::{Engine, Progress, ProgressFn, RunReport, StreamReport, SyncOptions};
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};

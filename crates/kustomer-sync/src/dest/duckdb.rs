@@ -50,7 +50,9 @@ pub struct DuckDbDestination {
 
 impl std::fmt::Debug for DuckDbDestination {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DuckDbDestination").field("tables", &self.columns.len()).finish()
+        f.debug_struct("DuckDbDestination")
+            .field("tables", &self.columns.len())
+            .finish()
     }
 }
 
@@ -73,7 +75,10 @@ impl DuckDbDestination {
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
         ))
         .map_err(db_err("create state table"))?;
-        Ok(DuckDbDestination { conn, columns: HashMap::new() })
+        Ok(DuckDbDestination {
+            conn,
+            columns: HashMap::new(),
+        })
     }
 
     /// The underlying connection, for queries.
@@ -86,7 +91,9 @@ impl DuckDbDestination {
             .conn
             .prepare("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position")
             .map_err(db_err("read columns"))?;
-        let rows = stmt.query_map(params![table], |r| r.get::<_, String>(0)).map_err(db_err("read columns"))?;
+        let rows = stmt
+            .query_map(params![table], |r| r.get::<_, String>(0))
+            .map_err(db_err("read columns"))?;
         rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read columns"))
     }
 
@@ -157,10 +164,16 @@ fn stage<'r>(
     rows: impl Iterator<Item = &'r Vec<Cell>>,
 ) -> Result<String, SyncError> {
     let name = format!("_stage_{slot}");
-    let cols: Vec<String> = def.columns.iter().map(|c| format!("{} {}", ident(&c.name), sql_type(c.ty))).collect();
+    let cols: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| format!("{} {}", ident(&c.name), sql_type(c.ty)))
+        .collect();
     tx.execute_batch(&format!("CREATE OR REPLACE TEMP TABLE {name} ({})", cols.join(", ")))
         .map_err(db_err("create staging table"))?;
-    let mut app = tx.appender_to_catalog_and_db(&name, "temp", "main").map_err(db_err("appender"))?;
+    let mut app = tx
+        .appender_to_catalog_and_db(&name, "temp", "main")
+        .map_err(db_err("appender"))?;
     for row in rows {
         if row.len() != def.columns.len() {
             return Err(SyncError::Destination(format!(
@@ -207,9 +220,11 @@ impl Destination for DuckDbDestination {
             let stage_parent = stage(&tx, parent, 0, batch.records.iter().map(|r| &r.row))?;
             let pt = ident(&parent.name);
             let existing: i64 = tx
-                .query_row(&format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"), [], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    &format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"),
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(db_err("count existing"))?;
             stats.updated = existing as u64;
             stats.inserted = batch.records.len() as u64 - existing as u64;
@@ -224,13 +239,22 @@ impl Destination for DuckDbDestination {
             for (i, child) in tables.children.iter().enumerate() {
                 let ct = ident(&child.name);
                 let pcol = ident(child.parent_column().unwrap_or("parent_id"));
-                tx.execute_batch(&format!("DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"))
-                    .map_err(db_err("delete child rows"))?;
-                let n: usize = batch.records.iter().map(|r| r.children.get(i).map_or(0, Vec::len)).sum();
+                tx.execute_batch(&format!(
+                    "DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"
+                ))
+                .map_err(db_err("delete child rows"))?;
+                let n: usize = batch
+                    .records
+                    .iter()
+                    .map(|r| r.children.get(i).map_or(0, Vec::len))
+                    .sum();
                 if n == 0 {
                     continue;
                 }
-                let rows = batch.records.iter().flat_map(|r| r.children.get(i).into_iter().flatten());
+                let rows = batch
+                    .records
+                    .iter()
+                    .flat_map(|r| r.children.get(i).into_iter().flatten());
                 let stage_child = stage(&tx, child, 1, rows)?;
                 let cols: Vec<String> = child.columns.iter().map(|c| ident(&c.name)).collect();
                 let cols = cols.join(", ");

@@ -1,0 +1,92 @@
+//! Per-parent detail lists (a conversation's events, times, forwards and
+//! attachments; a customer's drafts and merges). They are read only for the
+//! parents a batch carries — the ones that changed — and become child tables
+//! of that parent, so they commit with it and are replaced with it.
+
+use std::marker::PhantomData;
+
+use futures::future::BoxFuture;
+use futures::TryStreamExt;
+use kustomer_api::Client;
+use kustomer_models::{Cell, Column, Entity, LogicalType, ParentKey, Row, TableDef};
+
+use crate::error::SyncError;
+
+/// A detail list read per parent.
+pub trait DetailSource: Send + Sync {
+    /// The detail table, as a child of `parent`.
+    fn table(&self, parent: &TableDef) -> TableDef;
+    /// Every row for one parent.
+    fn fetch(&self, client: Client, parent_id: String) -> BoxFuture<'static, Result<Vec<Row>, SyncError>>;
+}
+
+/// Detail records of entity `E` at `path` (`{id}` is the parent's id).
+pub struct Detail<E> {
+    path: &'static str,
+    page_size: u32,
+    parent_column: &'static str,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> Detail<E> {
+    /// Details at `path`, keyed to their parent by `parent_column`.
+    pub fn new(path: &'static str, page_size: u32, parent_column: &'static str) -> Self {
+        Detail {
+            path,
+            page_size,
+            parent_column,
+            _entity: PhantomData,
+        }
+    }
+
+    /// Where the parent id goes in a row: an existing column, or a new first one.
+    fn parent_index() -> impl Fn(&str) -> Option<usize> {
+        |col| E::schema().table.column_index(col)
+    }
+}
+
+impl<E: Entity> DetailSource for Detail<E> {
+    fn table(&self, parent: &TableDef) -> TableDef {
+        let mut def = E::schema().table.clone();
+        match Self::parent_index()(self.parent_column) {
+            Some(i) => def.columns[i].nullable = false,
+            None => def
+                .columns
+                .insert(0, Column::required(self.parent_column, LogicalType::Text)),
+        }
+        // A detail (a merge) may belong to several parents: key it by both.
+        def.primary_key = vec![self.parent_column.to_owned(), "id".to_owned()];
+        def.parent = Some(ParentKey {
+            table: parent.name.clone(),
+            column: self.parent_column.to_owned(),
+        });
+        def
+    }
+
+    fn fetch(&self, client: Client, parent_id: String) -> BoxFuture<'static, Result<Vec<Row>, SyncError>> {
+        let path = self.path.replace("{id}", &parent_id);
+        let page_size = self.page_size;
+        let slot = Self::parent_index()(self.parent_column);
+        Box::pin(async move {
+            let pages: Result<Vec<_>, _> = client.list::<E>(&path, page_size).try_collect().await;
+            let pages = match pages {
+                Ok(p) => p,
+                // The parent was deleted: it has no details any more.
+                Err(e) if e.is_not_found() => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            let mut rows = Vec::new();
+            for page in pages {
+                for record in page.data {
+                    let mut row = record.flatten().row;
+                    match slot {
+                        Some(i) => row[i] = Cell::Text(parent_id.clone()),
+                        None => row.insert(0, Cell::Text(parent_id.clone())),
+                    }
+                    rows.push(row);
+                }
+            }
+            Ok(rows)
+        })
+    }
+}
