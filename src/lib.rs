@@ -24,6 +24,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub use kustomer_api as api;
 pub use kustomer_models as models;
 pub use kustomer_sync as sync;

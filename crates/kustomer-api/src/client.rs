@@ -164,7 +164,7 @@ impl ClientBuilder {
             .default_headers(headers)
             .connect_timeout(self.connect_timeout)
             .timeout(self.request_timeout)
-            .https_only(!(base.scheme() == "http"))
+            .https_only(base.scheme() != "http")
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(Client {
@@ -423,7 +423,7 @@ impl Client {
         // ambiguous (it may be the sub-limit), so only org answers adjust it.
         if kind == BudgetKind::Org {
             if let Some(limit) = num("x-ratelimit-limit") {
-                if limit >= 1.0 && limit < 1e6 {
+                if (1.0..1e6).contains(&limit) {
                     self.inner.governor.org.observe_limit(limit as u32);
                 }
             }

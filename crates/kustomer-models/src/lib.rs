@@ -22,6 +22,8 @@
 //! assert_eq!(flat.children[0].len(), 1); // customer_emails
 //! ```
 
+#![warn(missing_docs)]
+
 mod cell;
 mod custom;
 pub mod decode;

@@ -105,10 +105,9 @@ pub fn keyset_stream<E: Entity>(
             let full = page.data.len() >= served_page_size(&page, opts.page_size);
             let first = page.data.first().and_then(Entity::updated_at);
             let last = page.data.last().and_then(Entity::updated_at);
-            if full && first.is_some() && first == last {
+            if let (true, Some(at)) = (full && first == last, first) {
                 // A whole page at one instant: the group may be larger than a
                 // page, so read it as a tie window before moving on.
-                let at = first.expect("checked");
                 for await batch in tie_window::<E>(client.clone(), opts.clone(), at, bm.clone()) {
                     let batch = batch?;
                     bm = batch.bookmark.clone();

@@ -31,6 +31,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod bookmark;
 pub mod catalog;
 pub mod custom_columns;

@@ -13,26 +13,59 @@ use crate::dest::StreamTables;
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 
-/// A full re-read of a `page`/`pageSize` list.
-pub struct ListStream<E> {
-    path: &'static str,
-    page_size: u32,
+/// Where a `GET` stream's records come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// `data[]` of a `page`/`pageSize` list.
+    List { path: &'static str, page_size: u32 },
+    /// Records of the entity's type side-loaded in a list's `included[]`
+    /// (`sla_version`s of `GET /v1/slas?versions=all`).
+    Included { path: &'static str, page_size: u32 },
+    /// One object (`{"data": {…}}`).
+    Single { path: &'static str },
+}
+
+/// A full re-read of a `GET` endpoint into an entity's tables.
+pub struct GetStream<E> {
+    source: Source,
     _entity: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity> ListStream<E> {
-    /// A list stream over `path` with `page_size` records per page (the
+impl<E: Entity> GetStream<E> {
+    /// A `page`/`pageSize` list at `path`, `page_size` records per page (the
     /// endpoint's maximum: a bigger request is clamped, a smaller one wastes requests).
-    pub fn new(path: &'static str, page_size: u32) -> Self {
-        ListStream {
-            path,
-            page_size,
+    pub fn list(path: &'static str, page_size: u32) -> Self {
+        GetStream {
+            source: Source::List { path, page_size },
+            _entity: PhantomData,
+        }
+    }
+
+    /// Records of type `E` in the `included[]` of `path`'s pages.
+    pub fn included(path: &'static str, page_size: u32) -> Self {
+        GetStream {
+            source: Source::Included { path, page_size },
+            _entity: PhantomData,
+        }
+    }
+
+    /// The one object at `path`.
+    pub fn single(path: &'static str) -> Self {
+        GetStream {
+            source: Source::Single { path },
             _entity: PhantomData,
         }
     }
 }
 
-impl<E: Entity> StreamDef for ListStream<E> {
+fn flattened<E: Entity>(records: Vec<E>) -> Batch {
+    Batch {
+        records: records.into_iter().map(Entity::flatten).collect(),
+        bookmark: None,
+    }
+}
+
+impl<E: Entity> StreamDef for GetStream<E> {
     fn name(&self) -> &str {
         &E::schema().table.name
     }
@@ -40,115 +73,40 @@ impl<E: Entity> StreamDef for ListStream<E> {
         Mode::Replace
     }
     fn role(&self) -> String {
-        role_for_path(self.path)
-    }
-    fn tables(&self, _: &Discovery) -> StreamTables {
-        entity_tables::<E>()
-    }
-    fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
-        ctx.client
-            .list::<E>(self.path, self.page_size)
-            .map_err(SyncError::from)
-            .map_ok(|page| Batch {
-                records: page.data.into_iter().map(Entity::flatten).collect(),
-                bookmark: None,
-            })
-            .boxed()
-    }
-}
-
-/// Records side-loaded in the `included[]` of a list (`sla_version`s of
-/// `GET /v1/slas?versions=all`, holidays of `GET /v1/schedules?include=holidays`).
-pub struct IncludedStream<E> {
-    path: &'static str,
-    page_size: u32,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Entity> IncludedStream<E> {
-    /// Records of type `E` from the `included[]` of `path`'s pages.
-    pub fn new(path: &'static str, page_size: u32) -> Self {
-        IncludedStream {
-            path,
-            page_size,
-            _entity: PhantomData,
+        match self.source {
+            Source::List { path, .. } | Source::Included { path, .. } | Source::Single { path } => role_for_path(path),
         }
     }
-}
-
-impl<E: Entity> StreamDef for IncludedStream<E> {
-    fn name(&self) -> &str {
-        &E::schema().table.name
-    }
-    fn mode(&self) -> Mode {
-        Mode::Replace
-    }
-    fn role(&self) -> String {
-        role_for_path(self.path)
-    }
     fn tables(&self, _: &Discovery) -> StreamTables {
         entity_tables::<E>()
     }
     fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
-        let path = self.path;
-        ctx.client
-            .list::<serde_json::Value>(path, self.page_size)
-            .map_err(SyncError::from)
-            .and_then(move |page| async move {
-                let records = page.included_of::<E>().map_err(|source| {
-                    SyncError::Api(kustomer_api::Error::Decode {
-                        path: path.to_owned(),
-                        source,
-                    })
-                })?;
-                Ok(Batch {
-                    records: records.into_iter().map(Entity::flatten).collect(),
-                    bookmark: None,
+        let client = ctx.client;
+        match self.source {
+            Source::List { path, page_size } => client
+                .list::<E>(path, page_size)
+                .map_err(SyncError::from)
+                .map_ok(|page| flattened(page.data))
+                .boxed(),
+            Source::Included { path, page_size } => client
+                .list::<serde_json::Value>(path, page_size)
+                .map_err(SyncError::from)
+                .and_then(move |page| async move {
+                    let records = page.included_of::<E>().map_err(|source| {
+                        SyncError::Api(kustomer_api::Error::Decode {
+                            path: path.to_owned(),
+                            source,
+                        })
+                    })?;
+                    Ok(flattened(records))
                 })
+                .boxed(),
+            Source::Single { path } => futures::stream::once(async move {
+                let record: E = client.get_one(path).await?;
+                Ok(flattened(vec![record]))
             })
-            .boxed()
-    }
-}
-
-/// An endpoint that answers one object (`{"data": {…}}`).
-pub struct SingleStream<E> {
-    path: &'static str,
-    _entity: PhantomData<fn() -> E>,
-}
-
-impl<E: Entity> SingleStream<E> {
-    /// The object at `path`.
-    pub fn new(path: &'static str) -> Self {
-        SingleStream {
-            path,
-            _entity: PhantomData,
+            .boxed(),
         }
-    }
-}
-
-impl<E: Entity> StreamDef for SingleStream<E> {
-    fn name(&self) -> &str {
-        &E::schema().table.name
-    }
-    fn mode(&self) -> Mode {
-        Mode::Replace
-    }
-    fn role(&self) -> String {
-        role_for_path(self.path)
-    }
-    fn tables(&self, _: &Discovery) -> StreamTables {
-        entity_tables::<E>()
-    }
-    fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
-        let path = self.path;
-        futures::stream::once(async move {
-            let record: E = ctx.client.get_one(path).await?;
-            Ok(Batch {
-                records: vec![record.flatten()],
-                bookmark: None,
-            })
-        })
-        .boxed()
     }
 }
 

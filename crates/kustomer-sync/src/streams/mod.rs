@@ -16,7 +16,7 @@ use kustomer_models::{Entity, FlatRecord};
 
 pub use audit::AuditLogStream;
 pub use detail::{Detail, DetailSource};
-pub use list::{IncludedStream, ListStream, RawStream, SingleStream};
+pub use list::{GetStream, RawParser, RawPaths, RawStream};
 pub use search::SearchStream;
 
 use crate::bookmark::Bookmark;
