@@ -54,6 +54,18 @@ fn served(sim: &Simulator) -> Vec<(String, usize)> {
                             .map_or(0, |p| p.len())
                     })
                     .sum(),
+                // A merge is listed under its source and its target customer.
+                "customer_merges" => org
+                    .collection(name)
+                    .iter()
+                    .map(|m| {
+                        ["source", "target"]
+                            .iter()
+                            .filter_map(|r| m.pointer(&format!("/relationships/{r}/data/id")).and_then(Value::as_str))
+                            .filter(|id| customers.iter().any(|c| c == id))
+                            .count()
+                    })
+                    .sum(),
                 // Details of deleted parents are gone (their lists answer 404).
                 n if n.starts_with("conversation_") => {
                     conversations.iter().map(|id| org.collection_for(n, id).len()).sum()

@@ -18,31 +18,51 @@ pub struct DecodeError {
 
 /// Decodes `T` from JSON bytes.
 ///
-/// The fast path decodes without tracking paths; only a body that fails is
-/// decoded again with path tracking, so the error names where it failed at no
-/// cost to good bodies.
+/// The fast path decodes strictly without tracking paths. A body that fails
+/// is decoded again leniently: a value that does not fit its field's type
+/// (a boolean where a string was documented) is kept in the record's `extra`
+/// (and so in the `_extra` column) with a warning naming its JSON path, and
+/// the record still loads. Only a body that is not valid JSON, or whose shape
+/// is wrong beyond single fields, is an error, and the error names the path.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
     match serde_json::from_slice(bytes) {
         Ok(v) => Ok(v),
+        Err(_) => {
+            let strict = strict_error::<T>(bytes);
+            match crate::value::leniently(|| serde_json::from_slice::<T>(bytes)) {
+                Ok(v) => {
+                    tracing::warn!(error = %strict, "kept a value that does not fit its field in _extra");
+                    Ok(v)
+                }
+                Err(_) => Err(strict),
+            }
+        }
+    }
+}
+
+/// Decodes strictly with path tracking, for the error of a body that failed.
+fn strict_error<T: DeserializeOwned>(bytes: &[u8]) -> DecodeError {
+    match serde_json::from_slice::<T>(bytes) {
+        Ok(_) => DecodeError { path: ".".into(), message: "decoded on retry".into(), line: 0, column: 0 },
         Err(fast) => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
             match serde_path_to_error::deserialize::<_, T>(&mut de) {
                 Err(e) => {
                     let inner = e.inner();
-                    Err(DecodeError {
+                    DecodeError {
                         path: e.path().to_string(),
                         message: inner.to_string(),
                         line: inner.line(),
                         column: inner.column(),
-                    })
+                    }
                 }
                 // Trailing garbage fails only the fast path's end-of-input check.
-                Ok(_) => Err(DecodeError {
+                Ok(_) => DecodeError {
                     path: ".".into(),
                     message: fast.to_string(),
                     line: fast.line(),
                     column: fast.column(),
-                }),
+                },
             }
         }
     }

@@ -142,8 +142,8 @@ macro_rules! record {
                         let mut out = $name::default();
                         while let Some(key) = map.next_key::<$crate::value::Key<'de>>()? {
                             match key.as_str() {
-                                $( $wire => out.$field = map.next_value()?, )*
-                                $( $( $lwire => out.$lfield = map.next_value()?, )* )?
+                                $( $wire => $crate::value::next_field(&mut map, &mut out.$field, &mut out.extra, $wire)?, )*
+                                $( $( $lwire => $crate::value::next_field(&mut map, &mut out.$lfield, &mut out.extra, $lwire)?, )* )?
                                 _ => {
                                     let v: $crate::value::Json = map.next_value()?;
                                     out.extra.insert(key.into_owned(), v);

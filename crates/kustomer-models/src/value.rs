@@ -415,3 +415,43 @@ impl<T: Serialize> Scalar for JsonList<T> {
         Cell::Json(serde_json::to_string(&self.0).unwrap_or_else(|_| "[]".into()))
     }
 }
+
+thread_local! {
+    static LENIENT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with lenient decoding on this thread: a value that does not fit
+/// its field's type is kept in the record's `extra` instead of failing.
+pub(crate) fn leniently<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            LENIENT.with(|l| l.set(self.0));
+        }
+    }
+    let _reset = Reset(LENIENT.with(|l| l.replace(true)));
+    f()
+}
+
+/// Decodes the next map value into a known field. Strict by default (the
+/// fast path); in lenient mode a value of the wrong type goes to `extra`
+/// under its wire name, so nothing is dropped and the record still decodes.
+#[doc(hidden)]
+pub fn next_field<'de, M, T>(map: &mut M, field: &mut T, extra: &mut Extra, wire: &str) -> Result<(), M::Error>
+where
+    M: de::MapAccess<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    if !LENIENT.with(|l| l.get()) {
+        *field = map.next_value()?;
+        return Ok(());
+    }
+    let raw: Json = map.next_value()?;
+    match serde_json::from_str::<T>(raw.get()) {
+        Ok(v) => *field = v,
+        Err(_) => {
+            extra.insert(wire.to_owned(), raw);
+        }
+    }
+    Ok(())
+}

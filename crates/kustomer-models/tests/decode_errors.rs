@@ -24,31 +24,50 @@ fn err<T: serde::de::DeserializeOwned + std::fmt::Debug>(body: &str) -> DecodeEr
     decode::<T>(body.as_bytes()).expect_err("should not decode")
 }
 
+/// Replaces the first occurrence of `from` with `to`: a syntax error at the
+/// same place as a type mismatch.
+fn malformed(body: &str, from: &str, to: &str) -> String {
+    assert!(body.contains(from), "{from} not in {body}");
+    body.replacen(from, to, 1)
+}
+
 #[test]
-fn bad_timestamp_names_its_path() {
+fn a_value_of_the_wrong_type_is_kept_and_malformed_json_names_its_path() {
     let body = page_of(&[
         r#"{"type":"note","id":"a","attributes":{"updatedAt":"2024-03-01T10:00:00.000Z"}}"#,
         r#"{"type":"note","id":"b","attributes":{"body":"x","updatedAt":12}}"#,
     ]);
-    let e = err::<Page<Note>>(&body);
+    let page: Page<Note> = decode(body.as_bytes()).unwrap();
+    let b = &page.data[1].attributes;
+    assert_eq!(b.updated_at, None);
+    assert_eq!(b.extra["updatedAt"].get(), "12");
+    assert_eq!(b.body.as_deref(), Some("x"));
+    let e = err::<Page<Note>>(&malformed(&body, r#""updatedAt":12"#, r#""updatedAt":1x2"#));
     assert_eq!(e.path, "data[1].attributes.updatedAt", "{e}");
     assert!(e.to_string().contains("data[1].attributes.updatedAt"));
 }
 
 #[test]
-fn bad_count_names_its_path() {
+fn counts_of_the_wrong_type_are_kept() {
     let body = page_of(&[r#"{"type":"conversation","id":"a","attributes":{"rev":"x"}}"#]);
-    let e = err::<Page<Conversation>>(&body);
+    let page: Page<Conversation> = decode(body.as_bytes()).unwrap();
+    assert_eq!(page.data[0].attributes.rev, None);
+    assert_eq!(page.data[0].attributes.extra["rev"].get(), r#""x""#);
+    let e = err::<Page<Conversation>>(&malformed(&body, r#""rev":"x""#, r#""rev":x"#));
     assert_eq!(e.path, "data[0].attributes.rev", "{e}");
 }
 
 #[test]
-fn bad_nested_value_names_its_path() {
+fn nested_values_of_the_wrong_type_are_kept_where_they_stood() {
     let body = page_of(&[r#"{"type":"message","id":"a","attributes":{"meta":{"to":[{"email":"a@x"}, 7]}}}"#]);
-    let e = err::<Page<Message>>(&body);
-    assert_eq!(e.path, "data[0].attributes.meta.to[1]", "{e}");
+    let page: Page<Message> = decode(body.as_bytes()).unwrap();
+    let meta = page.data[0].attributes.meta.as_ref().unwrap();
+    assert_eq!(meta.extra["to"].get(), r#"[{"email":"a@x"}, 7]"#);
+    let e = err::<Page<Message>>(&malformed(&body, "7]", "7}"));
+    assert!(e.path.starts_with("data[0].attributes.meta.to"), "{e}");
     let body = page_of(&[r#"{"type":"user","id":"a","attributes":{"roles":"admin"}}"#]);
-    assert_eq!(err::<Page<User>>(&body).path, "data[0].attributes.roles");
+    let page: Page<User> = decode(body.as_bytes()).unwrap();
+    assert_eq!(page.data[0].attributes.extra["roles"].get(), r#""admin""#);
 }
 
 #[test]
@@ -271,7 +290,8 @@ fn times_as_iso_text_or_epoch_millis() {
     let t: FlexTime = serde_json::from_str(r#""1575885600000""#).unwrap();
     assert_eq!(t, b);
     let body = page_of(&[r#"{"type":"queue","id":"q","attributes":{"createdAt":"yesterday"}}"#]);
-    assert_eq!(err::<Page<Queue>>(&body).path, "data[0].attributes.createdAt");
+    let page: Page<Queue> = decode(body.as_bytes()).unwrap();
+    assert_eq!(page.data[0].attributes.extra["createdAt"].get(), r#""yesterday""#);
 }
 
 #[test]
