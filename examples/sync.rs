@@ -20,7 +20,7 @@ use kustomer::api::{Client, Region};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::Destination;
 use kustomer::sync::{Engine, Progress, SyncOptions};
-use kustomer_sim::{SimConfig, Simulator};
+use kustomer_sim::{OrgSize, SimConfig, Simulator};
 
 /// Sync a Kustomer org into a DuckDB file.
 #[derive(Parser, Debug)]
@@ -89,7 +89,24 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut sim = None;
     if args.simulate {
-        let s = Simulator::start(SimConfig::demo())
+        // A mid-sized demo org on a simulated 10,000 requests/min plan, so the
+        // demo (which reads every table, ~6 detail requests per changed
+        // conversation and customer) takes about a minute. Search keeps the
+        // real 100/min limit; a real org is paced to its own plan.
+        let config = SimConfig {
+            size: OrgSize {
+                customers: 500,
+                conversations: 1_000,
+                messages: 3_000,
+                notes: 800,
+                companies: 60,
+                kobjects: 400,
+                ..OrgSize::demo()
+            },
+            org_rate_limit: Some(10_000),
+            ..SimConfig::demo()
+        };
+        let s = Simulator::start(config)
             .await
             .map_err(|e| format!("cannot start the simulator: {e}"))?;
         println!("Simulator with a demo org on {}", s.base_url());

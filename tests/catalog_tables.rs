@@ -61,7 +61,10 @@ fn served(sim: &Simulator) -> Vec<(String, usize)> {
                     .map(|m| {
                         ["source", "target"]
                             .iter()
-                            .filter_map(|r| m.pointer(&format!("/relationships/{r}/data/id")).and_then(Value::as_str))
+                            .filter_map(|r| {
+                                m.pointer(&format!("/relationships/{r}/data/id"))
+                                    .and_then(Value::as_str)
+                            })
                             .filter(|id| customers.iter().any(|c| c == id))
                             .count()
                     })

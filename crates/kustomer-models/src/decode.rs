@@ -43,7 +43,12 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, DecodeError> {
 /// Decodes strictly with path tracking, for the error of a body that failed.
 fn strict_error<T: DeserializeOwned>(bytes: &[u8]) -> DecodeError {
     match serde_json::from_slice::<T>(bytes) {
-        Ok(_) => DecodeError { path: ".".into(), message: "decoded on retry".into(), line: 0, column: 0 },
+        Ok(_) => DecodeError {
+            path: ".".into(),
+            message: "decoded on retry".into(),
+            line: 0,
+            column: 0,
+        },
         Err(fast) => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
             match serde_path_to_error::deserialize::<_, T>(&mut de) {

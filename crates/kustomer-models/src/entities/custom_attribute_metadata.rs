@@ -161,12 +161,18 @@ mod tests {
         let rows = metadata_rows("company", br#"{"data":{"type":"metadata","id":"x","attributes":{}}}"#).unwrap();
         assert!(rows.is_empty());
         // A value of the wrong type is kept in `_extra`, not an error.
-        let rows = metadata_rows("company", br#"{"data":{"attributes":{"properties":{"aStr":{"array":"yes"}}}}}"#)
-            .unwrap();
+        let rows = metadata_rows(
+            "company",
+            br#"{"data":{"attributes":{"properties":{"aStr":{"array":"yes"}}}}}"#,
+        )
+        .unwrap();
         assert_eq!(rows[0].row.last(), Some(&Cell::Json(r#"{"array":"yes"}"#.into())));
         // Malformed JSON is an error naming where.
-        let e = metadata_rows("company", br#"{"data":{"attributes":{"properties":{"aStr":{"array":tru}}}}}"#)
-            .unwrap_err();
+        let e = metadata_rows(
+            "company",
+            br#"{"data":{"attributes":{"properties":{"aStr":{"array":tru}}}}}"#,
+        )
+        .unwrap_err();
         assert_eq!(e.path, "data.attributes.properties.aStr.array");
     }
 }
