@@ -7,18 +7,9 @@ use kustomer_sim::{Kind, SimConfig, Simulator};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-async fn get(sim: &Simulator, path: &str) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .get(format!("{}{path}", sim.base_url()))
-        .bearer_auth(sim.token())
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {text}"));
-    (status, body)
-}
+mod common;
+
+use common::get;
 
 /// Follows `links.next` from `path`, returning every `data` item.
 async fn walk(sim: &Simulator, path: &str) -> Vec<Value> {

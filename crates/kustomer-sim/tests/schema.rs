@@ -3,19 +3,11 @@
 
 use kustomer_sim::{Kind, Org, SimConfig, Simulator};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-async fn get(sim: &Simulator, path: &str) -> (StatusCode, Value) {
-    let resp = reqwest::Client::new()
-        .get(format!("{}{path}", sim.base_url()))
-        .bearer_auth(sim.token())
-        .send()
-        .await
-        .expect("request");
-    let status = resp.status();
-    let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).expect("JSON body"))
-}
+mod common;
+
+use common::get;
 
 #[test]
 fn collections_are_deterministic_in_the_seed() {

@@ -39,16 +39,17 @@ impl<E: Entity> Detail<E> {
         }
     }
 
-    /// Where the parent id goes in a row: an existing column, or a new first one.
-    fn parent_index() -> impl Fn(&str) -> Option<usize> {
-        |col| E::schema().table.column_index(col)
+    /// Where the parent id goes in a row: an existing column (`Some`), or a
+    /// new first one (`None`).
+    fn parent_slot(&self) -> Option<usize> {
+        E::schema().table.column_index(self.parent_column)
     }
 }
 
 impl<E: Entity> DetailSource for Detail<E> {
     fn table(&self, parent: &TableDef) -> TableDef {
         let mut def = E::schema().table.clone();
-        match Self::parent_index()(self.parent_column) {
+        match self.parent_slot() {
             Some(i) => def.columns[i].nullable = false,
             None => def
                 .columns
@@ -66,7 +67,7 @@ impl<E: Entity> DetailSource for Detail<E> {
     fn fetch(&self, client: Client, parent_id: String) -> BoxFuture<'static, Result<Vec<Row>, SyncError>> {
         let path = self.path.replace("{id}", &parent_id);
         let page_size = self.page_size;
-        let slot = Self::parent_index()(self.parent_column);
+        let slot = self.parent_slot();
         Box::pin(async move {
             let pages: Result<Vec<_>, _> = client.list::<E>(&path, page_size).try_collect().await;
             let pages = match pages {
