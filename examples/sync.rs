@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Parser;
@@ -19,7 +19,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kustomer::api::{Client, Region};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::Destination;
-use kustomer::sync::{Engine, Progress, SyncOptions};
+use kustomer::sync::{Engine, HashSalt, Progress, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
 
 /// Sync a Kustomer org into a DuckDB file.
@@ -41,21 +41,82 @@ struct Args {
     /// DuckDB file to load into.
     #[arg(long, default_value = "kustomer.duckdb")]
     dest: PathBuf,
+    /// A TOML file of sync options (the names below, in snake_case); flags override it.
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// First sync of incremental tables starts here (YYYY-MM-DD or RFC 3339); default: all history.
     #[arg(long)]
     start_date: Option<String>,
     /// Only these tables (comma-separated), e.g. customers,conversations.
     #[arg(long, value_delimiter = ',')]
     tables: Option<Vec<String>>,
-    /// Share of the org's rate limit this sync may use (0.25–0.90).
-    #[arg(long, default_value_t = 0.9)]
-    usage_ceiling: f64,
+    /// Never these tables (comma-separated); a parent takes its child tables with it.
+    #[arg(long, value_delimiter = ',')]
+    exclude_tables: Option<Vec<String>>,
+    /// Never write these columns (comma-separated table.column).
+    #[arg(long, value_delimiter = ',')]
+    exclude_columns: Option<Vec<String>>,
+    /// Store these columns as salted SHA-256 hex (comma-separated table.column).
+    #[arg(long, value_delimiter = ',')]
+    hash_columns: Option<Vec<String>>,
+    /// The salt for --hash-columns.
+    #[arg(long, env = "KUSTOMER_HASH_SALT", hide_env_values = true)]
+    hash_salt: Option<String>,
+    /// Remove deleted rows instead of marking them _deleted.
+    #[arg(long)]
+    hard_delete: bool,
+    /// Keep every observed version of conversations in conversation_history.
+    #[arg(long)]
+    history: bool,
+    /// Reload these tables in full (comma-separated, or * for all).
+    #[arg(long, value_delimiter = ',')]
+    resync: Option<Vec<String>>,
+    /// Load only done conversations, with their messages and notes.
+    #[arg(long)]
+    resolved_only: bool,
+    /// Share of the org's rate limit this sync may use (0.25–0.90; default 0.90).
+    #[arg(long)]
+    usage_ceiling: Option<f64>,
     /// The org's plan limit per minute, if known (adopted from the server's headers otherwise).
     #[arg(long)]
     rate_limit: Option<u32>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+}
+
+/// The sync options: the config file (if any), then the flags on top.
+fn sync_options(args: &Args) -> Result<SyncOptions, String> {
+    let mut o = match &args.config {
+        Some(path) => SyncOptions::from_toml_file(path).map_err(|e| e.to_string())?,
+        None => SyncOptions::default(),
+    };
+    if let Some(s) = &args.start_date {
+        o.start_date = Some(parse_start(s)?);
+    }
+    let set = |v: &Option<Vec<String>>, into: &mut Vec<String>| {
+        if let Some(v) = v {
+            *into = v.clone();
+        }
+    };
+    if args.tables.is_some() {
+        o.tables = args.tables.clone();
+    }
+    set(&args.exclude_tables, &mut o.exclude_tables);
+    set(&args.exclude_columns, &mut o.exclude_columns);
+    set(&args.hash_columns, &mut o.hash_columns);
+    set(&args.resync, &mut o.resync);
+    if let Some(salt) = &args.hash_salt {
+        o.hash_salt = Some(HashSalt::new(salt.clone()));
+    }
+    o.hard_delete |= args.hard_delete;
+    o.history |= args.history;
+    o.resolved_only |= args.resolved_only;
+    if args.usage_ceiling.is_some() {
+        o.usage_ceiling = args.usage_ceiling;
+    }
+    o.validate().map_err(|e| e.to_string())?;
+    Ok(o)
 }
 
 fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
@@ -82,8 +143,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<ExitCode, String> {
-    let start_date = args.start_date.as_deref().map(parse_start).transpose()?;
-    let mut builder = Client::builder().usage_ceiling(args.usage_ceiling);
+    let options = sync_options(&args)?;
+    let mut builder = Client::builder();
     if let Some(limit) = args.rate_limit {
         builder = builder.rate_limit(limit);
     }
@@ -129,11 +190,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let client = builder.build().map_err(|e| e.to_string())?;
     let dest = DuckDbDestination::open(&args.dest).map_err(|e| e.to_string())?;
-    let options = SyncOptions {
-        tables: args.tables.clone(),
-        start_date,
-        ..SyncOptions::default()
-    };
 
     let bars = MultiProgress::with_draw_target(if args.quiet {
         ProgressDrawTarget::hidden()
@@ -174,40 +230,19 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             }
         }
     });
-    let started = Instant::now();
     let result = engine.run(dest).await;
     bars.clear().ok();
     let (report, mut dest) = result.map_err(|e| e.to_string())?;
-    let elapsed = started.elapsed();
 
-    println!("\n{:<40} {:>10} {:>10} {:>10}", "table", "rows", "inserted", "updated");
-    for s in &report.streams {
+    println!("\n{report}\n→ {}\n", args.dest.display());
+    println!("{:<40} {:>10}", "table", "rows");
+    for s in report.streams.iter().filter(|s| s.skipped.is_none()) {
         for t in &s.tables {
             let rows = dest.row_count(t).map_err(|e| e.to_string())?;
-            if t == &s.name {
-                let note = s
-                    .skipped
-                    .as_ref()
-                    .map(|_| "  (skipped: missing role)")
-                    .unwrap_or_default();
-                println!(
-                    "{t:<40} {rows:>10} {:>10} {:>10}{note}",
-                    s.written.inserted, s.written.updated
-                );
-            } else {
-                println!("  {t:<38} {rows:>10}");
-            }
+            let indent = if t == &s.name { "" } else { "  " };
+            println!("{indent}{t:<w$} {rows:>10}", w = 40 - indent.len());
         }
     }
-    println!(
-        "\n{} requests ({} search), {} throttled, {} retried, in {:.1} s → {}",
-        report.client.requests,
-        report.client.search_requests,
-        report.client.throttled,
-        report.client.retries,
-        elapsed.as_secs_f64(),
-        args.dest.display()
-    );
     let failed: Vec<_> = report.streams.iter().filter(|s| s.error.is_some()).collect();
     for s in &failed {
         eprintln!("error: {} failed: {}", s.name, s.error.as_deref().unwrap_or_default());

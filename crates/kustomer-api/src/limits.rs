@@ -46,6 +46,17 @@ impl Default for RateLimits {
 impl RateLimits {
     /// The smallest and largest usage ceilings accepted.
     pub const CEILING_RANGE: std::ops::RangeInclusive<f64> = 0.25..=0.90;
+
+    /// Refuses a usage ceiling outside [`RateLimits::CEILING_RANGE`] (NaN included).
+    pub(crate) fn check_ceiling(share: f64) -> crate::Result<()> {
+        if Self::CEILING_RANGE.contains(&share) {
+            Ok(())
+        } else {
+            Err(crate::Error::Config(format!(
+                "usage ceiling {share} is outside 0.25–0.90"
+            )))
+        }
+    }
 }
 
 /// A pacing budget (a GCRA with no burst): each request takes the next free
@@ -121,6 +132,20 @@ impl Budget {
         let s = self.lock();
         f64::from(s.limit) * s.ceiling
     }
+
+    pub(crate) fn ceiling(&self) -> f64 {
+        self.lock().ceiling
+    }
+
+    /// A fresh budget on the same limit (including one adopted from the server)
+    /// paced at `ceiling`. A pause in force carries over: it reflects the org's
+    /// window on the server, which the new budget draws on just the same.
+    fn with_ceiling(&self, ceiling: f64) -> Budget {
+        let s = self.lock();
+        let b = Budget::new(s.limit, ceiling);
+        b.lock().paused_until = s.paused_until;
+        b
+    }
 }
 
 /// Both budgets of one client; clones of a client share them.
@@ -135,6 +160,14 @@ impl Governor {
         Governor {
             org: Budget::new(limits.org_per_minute, limits.usage_ceiling),
             search: Budget::new(limits.search_per_minute, limits.usage_ceiling),
+        }
+    }
+
+    /// Independent budgets on the same limits, paced at `ceiling`.
+    pub(crate) fn with_ceiling(&self, ceiling: f64) -> Governor {
+        Governor {
+            org: self.org.with_ceiling(ceiling),
+            search: self.search.with_ceiling(ceiling),
         }
     }
 
@@ -187,5 +220,11 @@ mod tests {
         assert!(at >= Instant::now() + Duration::from_secs(5));
         b.observe_limit(300);
         assert!((b.per_minute() - 270.0).abs() < 1e-9);
+        let half = b.with_ceiling(0.5);
+        assert!((half.per_minute() - 150.0).abs() < 1e-9, "keeps the adopted limit");
+        assert!(
+            half.reserve() >= Instant::now() + Duration::from_secs(5),
+            "keeps the pause"
+        );
     }
 }

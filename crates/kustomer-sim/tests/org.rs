@@ -185,3 +185,30 @@ fn insert_links_to_parents_and_delete_is_soft() {
         assert!(n["relationships"]["deletedBy"]["data"]["id"].is_string());
     }
 }
+
+#[test]
+fn purge_forgets_a_record_but_not_its_ordinal() {
+    let mut org = tiny();
+    let klasses = org.ids(Kind::Klass);
+    let n = klasses.len();
+    // The first generated klass (`order`): a reused ordinal would repeat a live name.
+    let first = (org.records(Kind::Klass).into_iter())
+        .position(|k| attr(k, "name") == "order")
+        .unwrap();
+    let now = org.now();
+    assert!(org.purge(Kind::Klass, &klasses[first]));
+    assert_eq!(org.now() - now, chrono::Duration::milliseconds(1));
+    assert!(org.get(Kind::Klass, &klasses[first]).is_none());
+    let mut rest = klasses.clone();
+    rest.remove(first);
+    assert_eq!(org.ids(Kind::Klass), rest, "the others keep their order");
+    for id in &rest {
+        assert_eq!(org.get(Kind::Klass, id).unwrap()["id"], id.as_str(), "index rebuilt");
+    }
+    assert!(!org.purge(Kind::Klass, &klasses[first]));
+    assert!(!org.purge(Kind::Klass, "nope"));
+    // A new klass is named after its ordinal: it must not reuse a live one's.
+    org.insert(Kind::Klass);
+    let names: std::collections::HashSet<&Value> = org.records(Kind::Klass).iter().map(|k| attr(k, "name")).collect();
+    assert_eq!(names.len(), n);
+}

@@ -109,7 +109,7 @@ async fn configuration_lists_can_gain_change_and_lose_records() {
     let sim = Simulator::start(SimConfig::tiny()).await.unwrap();
     let n = sim.with_org(|o| o.collection("queues").len());
     let added = sim
-        .with_org(|o| o.insert_into("queues"))
+        .with_org(|o| o.add_to("queues"))
         .expect("queues is a configuration list");
     let (_, queues) = get(&sim, "/v1/routing/queues").await;
     assert_eq!(queues["data"].as_array().unwrap().len(), n + 1);
@@ -123,6 +123,6 @@ async fn configuration_lists_can_gain_change_and_lose_records() {
         get(&sim, &format!("/v1/routing/queues/{added}")).await.0,
         StatusCode::NOT_FOUND
     );
-    assert!(sim.with_org(|o| o.insert_into("conversation_events")).is_none());
+    assert!(sim.with_org(|o| o.add_to("conversation_events")).is_none());
     sim.shutdown().await;
 }

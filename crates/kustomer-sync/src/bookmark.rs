@@ -23,6 +23,12 @@ pub struct Bookmark {
     /// Every record at `updated_at` is loaded.
     #[serde(default)]
     pub complete: bool,
+    /// Set while a full read (a first sync, or a re-sync) is under way: the
+    /// start of the run that began it. When the read completes, rows written
+    /// before this instant were not seen and are marked deleted; a crash in
+    /// between resumes the read and keeps the instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_read_started: Option<DateTime<Utc>>,
 }
 
 impl Bookmark {

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use kustomer_api::search::QueryContext;
+use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_models::*;
 
 use crate::discovery::Discovery;
-use crate::streams::{AuditLogStream, Detail, GetStream, RawStream, SearchStream};
+use crate::streams::{AuditLogStream, Companion, Detail, GetStream, RawStream, SearchStream};
 pub use crate::streams::{Mode, StreamContext, StreamDef};
 
 /// Resources with custom-attribute metadata (KObjects have theirs per klass).
@@ -70,7 +70,24 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
                     "/v1/conversations/{id}/attachments",
                     100,
                     "conversation_id",
-                )),
+                ))
+                .with_resolved_only(
+                    Criterion::equals("conversation_status", "done"),
+                    vec![
+                        Arc::new(Companion::<Message>::new(
+                            "messages",
+                            "/v1/conversations/{id}/messages",
+                            100,
+                            Some("message"),
+                        )),
+                        Arc::new(Companion::<Note>::new(
+                            "notes",
+                            "/v1/conversations/{id}/notes",
+                            100,
+                            None,
+                        )),
+                    ],
+                ),
         ),
         Arc::new(SearchStream::<Message>::new(QueryContext::Message).with_custom("message")),
         Arc::new(SearchStream::<Note>::new(QueryContext::Note)),

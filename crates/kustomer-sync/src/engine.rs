@@ -6,47 +6,25 @@
 //! between them is bounded, so fetching never runs far ahead of loading and
 //! memory stays flat whatever the org's size.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 use kustomer_api::{Client, ClientStats};
+use kustomer_models::{Cell, FlatRecord, TableDef};
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::bookmark::Bookmark;
 use crate::catalog::{catalog, needs_discovery, Mode, StreamContext, StreamDef};
-use crate::dest::{Destination, StreamTables, WriteBatch, WriteStats};
+use crate::dest::{Companion, Destination, StreamTables, Sweep, WriteBatch, WriteStats};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
-
-/// How a sync runs.
-#[derive(Debug, Clone)]
-pub struct SyncOptions {
-    /// Streams to run (table names); `None` runs every stream.
-    pub tables: Option<Vec<String>>,
-    /// Lower bound of the first sync of incremental streams; `None` reads all history.
-    pub start_date: Option<DateTime<Utc>>,
-    /// Search page size (max 500).
-    pub search_page_size: u32,
-    /// Streams running at once.
-    pub max_concurrent_streams: usize,
-    /// Batches buffered between fetching and loading.
-    pub channel_capacity: usize,
-}
-
-impl Default for SyncOptions {
-    fn default() -> Self {
-        SyncOptions {
-            tables: None,
-            start_date: None,
-            search_page_size: 500,
-            max_concurrent_streams: 4,
-            channel_capacity: 8,
-        }
-    }
-}
+pub use crate::options::SyncOptions;
+use crate::report::{sync_runs_batch, sync_runs_table};
+pub use crate::report::{RunReport, StreamReport};
+use crate::select::{Projection, Selection};
 
 /// Something that happened during a run, for progress displays.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,59 +54,20 @@ pub enum Progress {
 /// A progress callback.
 pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 
-/// The outcome of one stream.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct StreamReport {
-    /// Stream name.
-    pub name: String,
-    /// Its mode.
-    pub mode: Option<Mode>,
-    /// Records fetched (after de-duplication).
-    pub records: u64,
-    /// What the destination changed.
-    pub written: WriteStats,
-    /// The error that stopped it, if any.
-    pub error: Option<String>,
-    /// Why it was skipped (the token lacks a role), if it was.
-    pub skipped: Option<String>,
-    /// Every table the stream writes this run (parent first).
-    pub tables: Vec<String>,
-}
-
-/// The outcome of a run.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunReport {
-    /// When the run started.
-    pub started_at: DateTime<Utc>,
-    /// When it ended.
-    pub finished_at: DateTime<Utc>,
-    /// Per stream, in catalogue order.
-    pub streams: Vec<StreamReport>,
-    /// What the client did during the run.
-    pub client: ClientStats,
-}
-
-impl RunReport {
-    /// Whether every stream succeeded.
-    pub fn is_success(&self) -> bool {
-        self.streams.iter().all(|s| s.error.is_none())
-    }
-
-    /// A stream's report.
-    pub fn stream(&self, name: &str) -> Option<&StreamReport> {
-        self.streams.iter().find(|s| s.name == name)
-    }
-}
-
 /// Runs syncs.
 ///
 /// ```no_run
 /// # async fn run(dest: impl kustomer_sync::dest::Destination) -> Result<(), Box<dyn std::error::Error>> {
 /// use kustomer_sync::{Engine, SyncOptions};
 /// let client = kustomer_api::Client::builder().org("acme").token("…").build()?;
+/// let options = SyncOptions::builder()
+///     .exclude_tables(["audit_logs"])
+///     .hash_columns(["customer_emails.email"])
+///     .hash_salt("pepper")
+///     .build()?;
 /// // `dest`: e.g. `dest::duckdb::DuckDbDestination::open("kustomer.duckdb")?` with the `duckdb` feature.
-/// let (report, _dest) = Engine::new(client, SyncOptions::default()).run(dest).await?;
-/// println!("{} streams", report.streams.len());
+/// let (report, _dest) = Engine::new(client, options).run(dest).await?;
+/// println!("{report}");
 /// # Ok(()) }
 /// ```
 pub struct Engine {
@@ -136,6 +75,65 @@ pub struct Engine {
     options: SyncOptions,
     streams: Vec<Arc<dyn StreamDef>>,
     progress: Option<ProgressFn>,
+}
+
+/// How a stream's records become rows of its tables this run.
+struct Shaping {
+    tables: Arc<StreamTables>,
+    projection: Projection,
+    /// `deleted` / `deleted_at` in the unprojected parent row.
+    deleted: Option<usize>,
+    deleted_at: Option<usize>,
+    /// `id` in the projected parent row (hard deletes key on what is stored).
+    id: usize,
+}
+
+impl Shaping {
+    fn new(raw: &StreamTables, tables: StreamTables, projection: Projection) -> Shaping {
+        let id = tables.parent.column_index("id").unwrap_or(0);
+        Shaping {
+            deleted: raw.parent.column_index("deleted"),
+            deleted_at: raw.parent.column_index("deleted_at"),
+            id,
+            tables: Arc::new(tables),
+            projection,
+        }
+    }
+
+    /// Projects a record and appends the bookkeeping cells; returns whether
+    /// the source marks it deleted.
+    fn shape(&self, rec: &mut FlatRecord, run: DateTime<Utc>) -> bool {
+        let flag = matches!(self.deleted.and_then(|i| rec.row.get(i)), Some(Cell::Bool(true)));
+        let at = match self.deleted_at.and_then(|i| rec.row.get(i)) {
+            Some(Cell::Timestamp(t)) => Some(*t),
+            _ => None,
+        };
+        let deleted = flag || at.is_some();
+        self.projection.apply(rec);
+        let deleted_at = if deleted { at.or(Some(run)) } else { None };
+        rec.row.extend([
+            Cell::Bool(deleted),
+            deleted_at.map_or(Cell::Null, Cell::Timestamp),
+            Cell::Timestamp(run),
+        ]);
+        deleted
+    }
+
+    fn stored_id(&self, rec: &FlatRecord) -> String {
+        match rec.row.get(self.id) {
+            Some(Cell::Text(s)) => s.clone(),
+            _ => rec.id.clone(),
+        }
+    }
+}
+
+/// Everything a stream task needs besides its definition.
+struct StreamRun {
+    name: String,
+    shaping: Arc<Shaping>,
+    companions: Arc<HashMap<&'static str, Arc<Shaping>>>,
+    hard_delete: bool,
+    run_started: DateTime<Utc>,
 }
 
 impl Engine {
@@ -155,25 +153,26 @@ impl Engine {
         self
     }
 
-    /// The streams this sync will run.
+    /// The streams this sync will run (by their static tables; klass tables
+    /// are known only once the run discovers them).
     pub fn selected(&self) -> Result<Vec<Arc<dyn StreamDef>>, SyncError> {
-        let Some(wanted) = &self.options.tables else {
-            return Ok(self.streams.clone());
-        };
-        for w in wanted {
-            if !self.streams.iter().any(|s| s.name() == w) {
-                let known: Vec<&str> = self.streams.iter().map(|s| s.name()).collect();
-                return Err(SyncError::Config(format!(
-                    "unknown table {w:?}; known: {}",
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(self
-            .streams
+        self.options.validate()?;
+        let selection = Selection::new(&self.options)?;
+        let empty = Discovery::default();
+        let statics: Vec<(Arc<dyn StreamDef>, StreamTables)> =
+            self.streams.iter().map(|s| (s.clone(), s.tables(&empty))).collect();
+        let known: Vec<&str> = statics
             .iter()
-            .filter(|s| wanted.iter().any(|w| w == s.name()))
-            .cloned()
+            .flat_map(|(_, t)| t.data().map(|d| d.name.as_str()))
+            .collect();
+        selection.check_tables(&known)?;
+        // Klass tables are named only after discovery: asking for one runs kobjects.
+        let wants_klass = (self.options.tables.iter().flatten()).any(|t| t.starts_with("kobject_"))
+            && !self.options.exclude_tables.iter().any(|t| t == "kobjects");
+        Ok(statics
+            .into_iter()
+            .filter(|(s, t)| selection.wants_stream(t) || (wants_klass && s.name() == "kobjects"))
+            .map(|(s, _)| s)
             .collect())
     }
 
@@ -182,25 +181,76 @@ impl Engine {
     /// A stream that fails (a 403 on its entity, say) is reported and the
     /// others go on; a 401 stops the whole run at once. The destination
     /// failing stops the run with its error; nothing uncommitted is visible.
+    /// Every run appends its report to `_sync_runs`.
     pub async fn run<D: Destination>(&self, dest: D) -> Result<(RunReport, D), SyncError> {
-        let started_at = Utc::now();
-        let before = self.client.stats();
+        // Microseconds: what destinations store, so a row's `_synced_at`
+        // compares equal to the run that wrote it.
+        let started_at = Utc::now().trunc_subsecs(6);
         let streams = self.selected()?;
+        let selection = Selection::new(&self.options)?;
+        let client = match self.options.usage_ceiling {
+            Some(share) => self.client.with_usage_ceiling(share)?,
+            None => self.client.clone(),
+        };
+        let before = client.stats();
+
+        // Streams loaded by another one (resolved-only: messages and notes
+        // come with their conversations) do not run on their own.
+        let mut loaded_by: HashMap<&'static str, String> = HashMap::new();
+        for s in &streams {
+            for c in s.companions(self.options.resolved_only) {
+                loaded_by.insert(c, s.name().to_owned());
+            }
+        }
         let names: Vec<&str> = streams.iter().map(|s| s.name()).collect();
         let (resources, klasses) = needs_discovery(&names);
-        let discovery = Arc::new(Discovery::discover(&self.client, &resources, klasses).await?);
-        let tables: Vec<(String, Arc<StreamTables>)> = streams
-            .iter()
-            .map(|s| (s.name().to_owned(), Arc::new(s.tables(&discovery))))
-            .collect();
+        let discovery = Arc::new(Discovery::discover(&client, &resources, klasses).await?);
 
-        // Prepare tables and read bookmarks on a blocking thread.
-        let prep_tables = tables.clone();
+        let raw: Vec<StreamTables> = streams.iter().map(|s| s.tables(&discovery)).collect();
+        selection.check_columns(raw.iter())?;
+        let mut shapings: Vec<Arc<Shaping>> = Vec::new();
+        for (s, r) in streams.iter().zip(&raw) {
+            let (mut t, projection) = selection.project(r)?;
+            t = t.with_system_columns();
+            if self.options.history && s.name() == "conversations" {
+                if let Some(singular) = s.singular() {
+                    t = t.with_history(singular);
+                }
+            }
+            shapings.push(Arc::new(Shaping::new(r, t, projection)));
+        }
+        let companions: Arc<HashMap<&'static str, Arc<Shaping>>> = Arc::new(
+            streams
+                .iter()
+                .zip(&shapings)
+                .filter_map(|(s, sh)| {
+                    let (&name, _) = loaded_by.get_key_value(s.name())?;
+                    Some((name, sh.clone()))
+                })
+                .collect(),
+        );
+
+        // Prepare tables, forget re-synced bookmarks and read the others, on
+        // a blocking thread.
+        let prep: Vec<(String, Arc<StreamTables>, bool)> = streams
+            .iter()
+            .zip(&shapings)
+            .map(|(s, sh)| {
+                let resync = sh.tables.data().any(|t| self.options.resyncs(&t.name)) || self.options.resyncs(s.name());
+                (s.name().to_owned(), sh.tables.clone(), resync)
+            })
+            .collect();
         let (mut dest, bookmarks) = tokio::task::spawn_blocking(move || -> Result<_, SyncError> {
             let mut dest = dest;
+            dest.prepare(&StreamTables::new(sync_runs_table(), Vec::new()))?;
             let mut bookmarks = HashMap::new();
-            for (name, t) in &prep_tables {
+            for (name, t, resync) in &prep {
                 dest.prepare(t)?;
+                if *resync {
+                    tracing::info!(stream = %name, "re-sync: bookmark forgotten, reading in full");
+                    dest.reset(name)?;
+                    continue;
+                }
                 if let Some(text) = dest.bookmark(name)? {
                     let bm = Bookmark::from_json(&text).map_err(|e| SyncError::Bookmark {
                         stream: name.clone(),
@@ -220,12 +270,7 @@ impl Engine {
             while let Some(batch) = rx.blocking_recv() {
                 let stream = batch.stream.clone();
                 match dest.write(batch) {
-                    Ok(s) => {
-                        let e = stats.entry(stream).or_default();
-                        e.inserted += s.inserted;
-                        e.updated += s.updated;
-                        e.child_rows += s.child_rows;
-                    }
+                    Ok(s) => *stats.entry(stream).or_default() += s,
                     Err(err) => return (dest, stats, Some(err)),
                 }
             }
@@ -235,14 +280,36 @@ impl Engine {
         let unauthorized = Arc::new(AtomicBool::new(false));
         let limit = Arc::new(Semaphore::new(self.options.max_concurrent_streams.max(1)));
         let mut tasks = Vec::new();
-        for (stream, (name, t)) in streams.iter().cloned().zip(tables) {
+        for ((stream, shaping), r) in streams.iter().cloned().zip(shapings).zip(&raw) {
+            let name = stream.name().to_owned();
+            if let Some(by) = loaded_by.get(name.as_str()) {
+                tasks.push(tokio::spawn(std::future::ready(StreamReport {
+                    name,
+                    mode: Some(stream.mode()),
+                    skipped: Some(format!("resolved-only: loaded with {by}")),
+                    tables: shaping.tables.all().map(|t| t.name.clone()).collect(),
+                    ..Default::default()
+                })));
+                continue;
+            }
+            let scoped = client.scoped();
             let ctx = StreamContext {
-                client: self.client.clone(),
+                client: scoped.clone(),
                 bookmark: bookmarks.get(&name).cloned(),
                 start_date: self.options.start_date,
                 search_page_size: self.options.search_page_size,
-                tables: t.clone(),
+                tables: shaping.tables.clone(),
                 discovery: discovery.clone(),
+                run_started: started_at,
+                excluded: Arc::new(selection.excluded_children(r)),
+                resolved_only: self.options.resolved_only,
+            };
+            let run = StreamRun {
+                name,
+                shaping,
+                companions: companions.clone(),
+                hard_delete: self.options.hard_delete,
+                run_started: started_at,
             };
             let tx = tx.clone();
             let progress = self.progress.clone();
@@ -250,7 +317,9 @@ impl Engine {
             let limit = limit.clone();
             tasks.push(tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                run_stream(stream, name, t, ctx, tx, progress, unauthorized).await
+                let mut report = run_stream(stream, run, ctx, tx, progress, unauthorized).await;
+                report.client = scoped.scope_stats();
+                report
             }));
         }
         drop(tx);
@@ -268,8 +337,35 @@ impl Engine {
         if let Some(e) = write_error {
             return Err(e);
         }
+        for r in &mut reports {
+            if let Some(w) = written.get(&r.name) {
+                r.written = *w;
+            }
+        }
+        let after = client.stats();
+        let report = RunReport {
+            started_at,
+            finished_at: Utc::now(),
+            streams: reports,
+            client: ClientStats {
+                requests: after.requests - before.requests,
+                search_requests: after.search_requests - before.search_requests,
+                throttled: after.throttled - before.throttled,
+                retries: after.retries - before.retries,
+            },
+            usage_ceiling: client.usage_ceiling(),
+        };
+        let runs = sync_runs_batch(&report);
+        let dest = tokio::task::spawn_blocking(move || -> Result<D, SyncError> {
+            let mut dest = dest;
+            dest.write(runs)?;
+            Ok(dest)
+        })
+        .await
+        .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))??;
+        tracing::info!("sync finished\n{report}");
         if unauthorized.load(Ordering::SeqCst) {
-            let msg = reports.iter().find_map(|r| r.error.clone()).unwrap_or_default();
+            let msg = report.streams.iter().find_map(|r| r.error.clone()).unwrap_or_default();
             return Err(SyncError::Api(kustomer_api::Error::Api {
                 status: 401,
                 method: "GET".into(),
@@ -278,58 +374,98 @@ impl Engine {
                 snippet: Some(format!("the API token was rejected: {msg}")),
             }));
         }
-        for r in &mut reports {
-            if let Some(w) = written.get(&r.name) {
-                r.written = *w;
-            }
-        }
-        let after = self.client.stats();
-        let client = ClientStats {
-            requests: after.requests - before.requests,
-            search_requests: after.search_requests - before.search_requests,
-            throttled: after.throttled - before.throttled,
-            retries: after.retries - before.retries,
-        };
-        Ok((
-            RunReport {
-                started_at,
-                finished_at: Utc::now(),
-                streams: reports,
-                client,
-            },
-            dest,
-        ))
+        Ok((report, dest))
     }
+}
+
+/// One row per id per batch: a record read twice keeps its last copy.
+fn dedupe(records: Vec<FlatRecord>) -> Vec<FlatRecord> {
+    if records.len() < 2 {
+        return records;
+    }
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        last.insert(r.id.as_str(), i);
+    }
+    if last.len() == records.len() {
+        return records;
+    }
+    let keep: HashSet<usize> = last.into_values().collect();
+    records
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| keep.contains(i))
+        .map(|(_, r)| r)
+        .collect()
+}
+
+/// Shapes records for their tables; with hard deletes, records the source
+/// marks deleted leave as ids to remove instead.
+fn shape_all(
+    shaping: &Shaping,
+    records: Vec<FlatRecord>,
+    run: &StreamRun,
+    hard: bool,
+) -> (Vec<FlatRecord>, Vec<String>) {
+    let mut kept = Vec::with_capacity(records.len());
+    let mut deletes = Vec::new();
+    for mut r in dedupe(records) {
+        let deleted = shaping.shape(&mut r, run.run_started);
+        if deleted && hard {
+            deletes.push(shaping.stored_id(&r));
+        } else {
+            kept.push(r);
+        }
+    }
+    (kept, deletes)
 }
 
 async fn run_stream(
     stream: Arc<dyn StreamDef>,
-    name: String,
-    tables: Arc<StreamTables>,
+    run: StreamRun,
     ctx: StreamContext,
     tx: mpsc::Sender<WriteBatch>,
     progress: Option<ProgressFn>,
     unauthorized: Arc<AtomicBool>,
 ) -> StreamReport {
+    let name = run.name.clone();
     let emit = |p: Progress| {
         if let Some(f) = &progress {
             f(p)
         }
     };
     emit(Progress::Started { stream: name.clone() });
+    let mode = stream.mode();
     let mut report = StreamReport {
         name: name.clone(),
-        mode: Some(stream.mode()),
-        tables: tables.all().map(|t| t.name.clone()).collect(),
+        mode: Some(mode),
+        started_at: Some(Utc::now()),
+        tables: run.shaping.tables.all().map(|t| t.name.clone()).collect(),
         ..Default::default()
     };
+    let hard = run.hard_delete && mode == Mode::Update;
     let mut skipped = None;
     let mut batches = stream.batches(ctx);
     let error = loop {
         if unauthorized.load(Ordering::SeqCst) {
             break Some("stopped: the API token was rejected".to_owned());
         }
-        let Some(batch) = batches.next().await else { break None };
+        let Some(batch) = batches.next().await else {
+            // A complete full re-read: rows it did not see vanished.
+            if mode == Mode::Replace {
+                let mut wb = WriteBatch::new(name.clone(), run.shaping.tables.clone(), Vec::new());
+                wb.sweep = Some(Sweep {
+                    before: run.run_started,
+                    since: None,
+                    hard: run.hard_delete,
+                    at: run.run_started,
+                });
+                if tx.send(wb).await.is_err() {
+                    break Some("the destination stopped".to_owned());
+                }
+            }
+            break None;
+        };
         let batch = match batch {
             Ok(b) => b,
             Err(e) => {
@@ -347,34 +483,31 @@ async fn run_stream(
                 break Some(e.to_string());
             }
         };
-        // One row per id per batch: a record read twice keeps its last copy.
-        let mut records = batch.records;
-        if records.len() > 1 {
-            let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
-            for (i, r) in records.iter().enumerate() {
-                last.insert(r.id.as_str(), i);
-            }
-            if last.len() < records.len() {
-                let keep: std::collections::HashSet<usize> = last.into_values().collect();
-                records = records
-                    .into_iter()
-                    .enumerate()
-                    .filter(|(i, _)| keep.contains(i))
-                    .map(|(_, r)| r)
-                    .collect();
-            }
-        }
-        report.records += records.len() as u64;
+        let (records, deletes) = shape_all(&run.shaping, batch.records, &run, hard);
+        let fetched = (records.len() + deletes.len()) as u64;
+        report.records += fetched;
         emit(Progress::Fetched {
             stream: name.clone(),
-            records: records.len() as u64,
+            records: fetched,
         });
-        let wb = WriteBatch {
-            stream: name.clone(),
-            tables: tables.clone(),
-            records,
-            bookmark: batch.bookmark.map(|b| b.to_json()),
-        };
+        let mut wb = WriteBatch::new(name.clone(), run.shaping.tables.clone(), records);
+        wb.deletes = deletes;
+        for (companion, recs) in batch.companions {
+            // A companion whose table the selection excludes is not written.
+            if let Some(sh) = run.companions.get(companion) {
+                let (records, _) = shape_all(sh, recs, &run, false);
+                wb.companions.push(Companion {
+                    tables: sh.tables.clone(),
+                    records,
+                });
+            }
+        }
+        wb.sweep = batch.sweep.and_then(|mut s| {
+            s.hard = run.hard_delete;
+            s.at = run.run_started;
+            sweep_fits(&run.shaping.tables.parent, s, &name)
+        });
+        wb.bookmark = batch.bookmark.map(|b| b.to_json());
         if tx.send(wb).await.is_err() {
             break Some("the destination stopped".to_owned());
         }
@@ -383,7 +516,20 @@ async fn run_stream(
         stream: name,
         error: error.clone().or_else(|| skipped.clone()),
     });
+    report.finished_at = Some(Utc::now());
     report.error = error;
     report.skipped = skipped;
     report
+}
+
+/// A sweep bounded by a column the selection excluded cannot be applied
+/// safely: skip it rather than mark rows outside the read's window.
+fn sweep_fits(parent: &TableDef, sweep: Sweep, stream: &str) -> Option<Sweep> {
+    match &sweep.since {
+        Some((col, _)) if parent.column_index(col).is_none() => {
+            tracing::warn!(stream, column = %col, "deletes not computed: the column bounding the read is excluded");
+            None
+        }
+        _ => Some(sweep),
+    }
 }

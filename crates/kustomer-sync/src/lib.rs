@@ -41,11 +41,15 @@ pub mod discovery;
 mod engine;
 pub mod error;
 pub mod keyset;
+pub mod options;
+pub mod report;
+pub mod select;
 pub mod streams;
 
 pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};
 pub use discovery::Discovery;
-pub use engine::{Engine, Progress, ProgressFn, RunReport, StreamReport, SyncOptions};
+pub use engine::{Engine, Progress, ProgressFn, RunReport, StreamReport};
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
+pub use options::{HashSalt, SyncOptions};

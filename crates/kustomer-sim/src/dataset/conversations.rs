@@ -1,6 +1,6 @@
 //! Conversations, their messages and notes (spec §7.2, §7.3).
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::draft::{base_relationships, Draft, Refs};
 use super::people::object;
@@ -327,18 +327,24 @@ pub(crate) fn note(d: &mut Draft<'_>, refs: &Refs) -> Value {
     resource::resource("note", &d.id, attributes, rels, &format!("/v1/notes/{}", d.id))
 }
 
+/// A message's `direction` (`in` when missing).
+fn dir(m: &Value) -> String {
+    resource::attr_str(m, "direction").unwrap_or("in").to_owned()
+}
+
+/// What a conversation's `firstMessageIn`, `lastMessageOut`, … hold about a message.
+fn summary(m: &Value) -> Value {
+    let a = resource::attributes(m).cloned().unwrap_or_default();
+    json!({"id": resource::id(m), "channel": a.get("channel"), "directionType": a.get("directionType"),
+           "sentAt": a.get("sentAt"), "createdAt": a.get("createdAt"),
+           "createdBy": resource::related_id(m, "createdBy")})
+}
+
 /// Fills a conversation's counts and first/last message summaries from its messages
 /// (given in order) and notes.
 pub(crate) fn summarize_conversation(conv: &mut Value, messages: &[&Value], notes: usize) {
     let Some(attrs) = conv.get_mut("attributes").and_then(Value::as_object_mut) else {
         return;
-    };
-    let dir = |m: &Value| resource::attr_str(m, "direction").unwrap_or("in").to_owned();
-    let summary = |m: &Value| {
-        let a = resource::attributes(m).cloned().unwrap_or_default();
-        json!({"id": resource::id(m), "channel": a.get("channel"), "directionType": a.get("directionType"),
-               "sentAt": a.get("sentAt"), "createdAt": a.get("createdAt"),
-               "createdBy": resource::related_id(m, "createdBy")})
     };
     let inbound = messages.iter().filter(|m| dir(m) == "in").count();
     attrs.insert("messageCount".into(), json!(messages.len()));
@@ -381,5 +387,41 @@ pub(crate) fn summarize_conversation(conv: &mut Value, messages: &[&Value], note
     if let Some(first) = messages.first() {
         let preview = resource::attr_str(first, "preview").unwrap_or_default();
         attrs.insert("preview".into(), json!(preview));
+    }
+}
+
+/// Updates a conversation's attributes for one new, latest `message` the way
+/// [`summarize_conversation`] would have filled them had it been there all along;
+/// counts move only where the conversation has them.
+pub(crate) fn add_message(attrs: &mut Map<String, Value>, message: &Value) {
+    let direction = dir(message);
+    let inbound = direction == "in";
+    let count = if inbound {
+        "inboundMessageCount"
+    } else {
+        "outboundMessageCount"
+    };
+    for key in ["messageCount", count] {
+        if let Some(n) = attrs.get(key).and_then(Value::as_u64) {
+            attrs.insert(key.into(), json!(n + 1));
+        }
+    }
+    let (first, last) = if inbound {
+        ("firstMessageIn", "lastMessageIn")
+    } else {
+        ("firstMessageOut", "lastMessageOut")
+    };
+    if attrs.get(first).is_none_or(Value::is_null) {
+        attrs.insert(first.into(), summary(message));
+    }
+    attrs.insert(last.into(), summary(message));
+    let created = resource::attributes(message).and_then(|a| a.get("createdAt")).cloned();
+    attrs.insert("lastMessageAt".into(), created.unwrap_or(Value::Null));
+    attrs.insert("lastMessageDirection".into(), json!(direction));
+    let channel = resource::attributes(message).and_then(|a| a.get("channel")).cloned();
+    if let (Some(c), Some(Value::Array(channels))) = (channel, attrs.get_mut("channels")) {
+        if !channels.contains(&c) {
+            channels.push(c);
+        }
     }
 }

@@ -66,7 +66,8 @@ impl Org {
     /// Adds one generated record to configuration list `name` (see
     /// [`Org::collection_names`]), created at the org clock, which then advances
     /// 1 ms. Returns its id, or `None` if `name` is not a configuration list.
-    pub fn insert_into(&mut self, name: &str) -> Option<String> {
+    /// (Records of the eleven kinds: [`Org::insert`], [`Org::insert_into`].)
+    pub fn add_to(&mut self, name: &str) -> Option<String> {
         let spec = config_lists::spec(name)?;
         let refs = Refs::collect(self.seed, |k| self.records(k));
         let ctx = config_lists::Ctx {

@@ -16,7 +16,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::{Map, Value};
 
 use crate::config::SimConfig;
-use crate::dataset::{self, Draft, IdGen, Parents, Refs};
+use crate::dataset::{self, detail, events, Draft, IdGen, Parents, Refs};
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
@@ -91,11 +91,16 @@ impl Row {
 struct Table {
     rows: Vec<Row>,
     index: HashMap<String, usize>,
+    /// The ordinal the next new record is rendered with. Not `rows.len()`: after a
+    /// purge that would repeat an ordinal, and ordinals pick unique things (klass
+    /// names, user emails, the machine user).
+    next_ordinal: usize,
 }
 
 impl Table {
     fn new(values: Vec<Value>) -> Table {
         let mut t = Table {
+            next_ordinal: values.len(),
             rows: values.into_iter().map(Row::new).collect(),
             index: HashMap::new(),
         };
@@ -119,9 +124,22 @@ impl Table {
             .is_none_or(|last| (last.meta.created, last.id()) <= (row.meta.created, row.id()));
         self.index.insert(row.id().to_owned(), self.rows.len());
         self.rows.push(row);
+        self.next_ordinal += 1;
         if !in_order {
             self.reorder();
         }
+    }
+
+    /// Removes a record and re-indexes the ones after it; `false` if absent.
+    fn remove(&mut self, id: &str) -> bool {
+        let Some(i) = self.index.remove(id) else {
+            return false;
+        };
+        self.rows.remove(i);
+        for (j, row) in self.rows.iter().enumerate().skip(i) {
+            self.index.insert(row.id().to_owned(), j);
+        }
+        true
     }
 }
 
@@ -262,11 +280,68 @@ impl Org {
     /// conversation gets its `kustomer.conversation.create` event, a new message its
     /// rows in `conversation_attachments`, and audited kinds an audit-log entry.
     pub fn insert(&mut self, kind: Kind) -> String {
-        self.insert_with_klass(kind, None)
+        self.insert_with_parent(kind, None)
     }
 
-    /// [`Org::insert`], with the klass of a new KObject fixed.
-    fn insert_with_klass(&mut self, kind: Kind, klass: Option<Value>) -> String {
+    /// Creates a new message or note in live conversation `conversation_id` (and
+    /// that conversation's customer) as [`Org::insert`] does, then updates the
+    /// conversation as the real API does when one arrives, through [`Org::update`]
+    /// (so it gets a new `updatedAt`, `rev`, an update event and an audit entry):
+    ///
+    /// - a message: `messageCount` + 1 and `inboundMessageCount` or
+    ///   `outboundMessageCount` + 1 by its `direction` (each only if the
+    ///   conversation has that count); `lastMessageAt` = its `createdAt`;
+    ///   `lastMessageDirection`; `lastMessageIn`/`lastMessageOut` (by direction) =
+    ///   the summary object the generator writes there (`id`, `channel`,
+    ///   `directionType`, `sentAt`, `createdAt`, `createdBy`), as is
+    ///   `firstMessageIn`/`firstMessageOut` if the conversation had no message of
+    ///   that direction yet; its channel joins `channels` if new.
+    /// - a note: `noteCount` + 1. A conversation without `noteCount` is left alone
+    ///   (nothing on it describes its notes).
+    ///
+    /// The customer's summaries (`lastMessageAt`, `conversationCounts`) are left
+    /// as they were, as with [`Org::insert`]. The conversation is updated 1 ms after
+    /// the new record was created, so its `updatedAt` is one millisecond later than
+    /// `lastMessageAt`.
+    ///
+    /// Returns the new record's id, or `None` if `kind` is not [`Kind::Message`] or
+    /// [`Kind::Note`], or there is no such conversation or it is soft-deleted (the
+    /// API would answer 404).
+    pub fn insert_into(&mut self, kind: Kind, conversation_id: &str) -> Option<String> {
+        if !matches!(kind, Kind::Message | Kind::Note) {
+            return None;
+        }
+        let conversation = self
+            .row(Kind::Conversation, conversation_id)
+            .filter(|r| !r.meta.deleted)?;
+        let conversation = conversation.value.clone();
+        let id = self.insert_with_parent(kind, Some(conversation));
+        match kind {
+            Kind::Message => {
+                let message = self.get(Kind::Message, &id)?.clone();
+                self.update(Kind::Conversation, conversation_id, |attrs| {
+                    dataset::conversations::add_message(attrs, &message)
+                });
+            }
+            _ => {
+                let counted = self
+                    .get(Kind::Conversation, conversation_id)
+                    .and_then(resource::attributes)
+                    .is_some_and(|a| a.contains_key("noteCount"));
+                if counted {
+                    self.update(Kind::Conversation, conversation_id, |attrs| {
+                        let n = attrs.get("noteCount").and_then(Value::as_u64).unwrap_or(0);
+                        attrs.insert("noteCount".into(), Value::from(n + 1));
+                    });
+                }
+            }
+        }
+        Some(id)
+    }
+
+    /// [`Org::insert`], with the first parent fixed: the klass of a new KObject,
+    /// the conversation of a new message or note.
+    fn insert_with_parent(&mut self, kind: Kind, parent: Option<Value>) -> String {
         self.materialize();
         let parent_kinds: &[Kind] = match kind {
             Kind::Conversation => &[Kind::Customer],
@@ -276,9 +351,9 @@ impl Org {
         };
         let mut rng = self.mutation_rng();
         let mut chosen: Vec<Value> = Vec::new();
-        for &pk in parent_kinds {
-            if let (Kind::Klass, Some(k)) = (pk, &klass) {
-                chosen.push(k.clone());
+        for (i, &pk) in parent_kinds.iter().enumerate() {
+            if let (0, Some(p)) = (i, &parent) {
+                chosen.push(p.clone());
                 continue;
             }
             let mut live = self.live_records(pk);
@@ -313,7 +388,7 @@ impl Org {
                 .count()
         });
         let refs = Refs::collect(self.seed, |k| self.records(k));
-        let ordinal = self.table(kind).rows.len();
+        let ordinal = self.table(kind).next_ordinal;
         let id = self.ids.next(kind, self.now);
         let mut draft = Draft::new(self.seed, kind, id.clone(), ordinal, self.now, self.now);
         draft.position = position;
@@ -357,6 +432,44 @@ impl Org {
         true
     }
 
+    /// Removes a record for good, as Kustomer's data-retention policies and GDPR
+    /// "forget" requests do: unlike [`Org::delete`] it then appears nowhere, not in
+    /// GET lists (nor their `meta.total`), per-parent lists, GET by id (404), or
+    /// search, even with `includeDeleted`. The detail rows that exist only as part
+    /// of it go with it: a conversation's events, times, forwards and attachments;
+    /// a customer's drafts and the merges it was source or target of; a message's
+    /// attachments. The clock advances 1 ms. Returns `false` if there is no such
+    /// record (soft-deleted records are purged too).
+    ///
+    /// Only that one record goes: a purged conversation's messages and notes, or a
+    /// purged customer's conversations, stay (purge them too for a whole "forget");
+    /// parents' summaries are left as they were, as with [`Org::insert`]. Audit-log
+    /// entries about it stay (they record what happened, and purging is not
+    /// audited here).
+    pub fn purge(&mut self, kind: Kind, id: &str) -> bool {
+        self.materialize();
+        if !self.tables[kind.ordinal()].remove(id) {
+            return false;
+        }
+        let owned: &[&str] = match kind {
+            Kind::Conversation => &[events::TABLE, detail::TIMES, detail::FORWARDS, detail::ATTACHMENTS],
+            Kind::Customer => &[detail::DRAFTS, detail::MERGES],
+            _ => &[],
+        };
+        for &table in owned {
+            // A merge is listed under its target; the source's merges are found by scan.
+            let of_source = |v: &Value| table == detail::MERGES && resource::related_id(v, "source") == Some(id);
+            self.retain_in(table, |v, parent| parent != Some(id) && !of_source(v));
+        }
+        if kind == Kind::Message {
+            self.retain_in(detail::ATTACHMENTS, |v, _| {
+                resource::related_id(v, "message") != Some(id)
+            });
+        }
+        self.tick();
+        true
+    }
+
     // ----- crate-internal views for the server -----
 
     /// The named collections, generated from the records on first use. Every
@@ -371,6 +484,14 @@ impl Org {
     fn store_mut(&mut self) -> &mut Store {
         self.materialize();
         self.store.get_mut().expect("materialised")
+    }
+
+    /// [`crate::store::Collection::retain`] on collection `name`, if it exists
+    /// (without creating it, so [`Org::collection_names`] stays as it was).
+    fn retain_in(&mut self, name: &str, keep: impl FnMut(&Value, Option<&str>) -> bool) {
+        if self.store().get(name).is_some() {
+            self.store_mut().entry(name).retain(keep);
+        }
     }
 
     /// Generates the named collections now if they were not yet.

@@ -18,7 +18,7 @@ impl Org {
     /// record. Returns the klass id.
     pub fn add_klass(&mut self, name: &str, n_objects: usize) -> String {
         let refs = Refs::collect(self.seed, |k| self.records(k));
-        let ordinal = self.rows(Kind::Klass).len();
+        let ordinal = self.table(Kind::Klass).next_ordinal;
         let id = self.ids.next(Kind::Klass, self.now);
         let mut draft = Draft::new(self.seed, Kind::Klass, id.clone(), ordinal, self.now, self.now);
         let mut value = dataset::render(Kind::Klass, &mut draft, &refs);
@@ -36,7 +36,7 @@ impl Org {
         self.store_mut().entry(METADATA).push(doc, None);
         self.tick();
         for _ in 0..n_objects {
-            self.insert_with_klass(Kind::KObject, Some(value.clone()));
+            self.insert_with_parent(Kind::KObject, Some(value.clone()));
         }
         id
     }

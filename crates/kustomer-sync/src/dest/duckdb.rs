@@ -9,10 +9,13 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use duckdb::types::{TimeUnit, ToSqlOutput, Value, ValueRef};
-use duckdb::{appender_params_from_iter, params, Connection, ToSql};
-use kustomer_models::{Cell, LogicalType, TableDef};
+use duckdb::{appender_params_from_iter, params, params_from_iter, Connection, ToSql};
+use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
 
-use super::{Destination, StreamTables, WriteBatch, WriteStats};
+use super::{
+    Destination, StreamTables, Sweep, WriteBatch, WriteStats, DELETED, DELETED_AT, IS_CURRENT, SYNCED_AT, VALID_FROM,
+    VALID_TO,
+};
 use crate::error::SyncError;
 
 /// The table holding each stream's bookmark.
@@ -190,6 +193,214 @@ fn stage<'r>(
     Ok(name)
 }
 
+/// `"a", "b"`, each name prefixed with `alias`.
+fn column_list(def: &TableDef, alias: &str) -> String {
+    let cols: Vec<String> = def
+        .columns
+        .iter()
+        .map(|c| format!("{alias}{}", ident(&c.name)))
+        .collect();
+    cols.join(", ")
+}
+
+/// Upserts records into a stream's tables: parent rows by id, child rows
+/// replaced with their parent, a new version in each history table.
+fn upsert(
+    tx: &Connection,
+    tables: &StreamTables,
+    records: &[FlatRecord],
+    stats: &mut WriteStats,
+) -> Result<(), SyncError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let parent = &tables.parent;
+    let stage_parent = stage(tx, parent, 0, records.iter().map(|r| &r.row))?;
+    let pt = ident(&parent.name);
+    let existing: i64 = tx
+        .query_row(
+            &format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"),
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_err("count existing"))?;
+    stats.updated += existing as u64;
+    stats.inserted += records.len() as u64 - existing as u64;
+    if parent.column_index(DELETED).is_some() {
+        let d = ident(DELETED);
+        let newly: i64 = tx
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {stage_parent} s LEFT JOIN {pt} p ON p.id = s.id
+                     WHERE s.{d} AND NOT coalesce(p.{d}, false)"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err("count deleted"))?;
+        stats.deleted += newly as u64;
+    }
+    let history = |source: usize| tables.history.iter().find(|h| h.source == source);
+    if let Some(h) = history(0) {
+        // The version each record starts: its updatedAt (or, without one, this run).
+        let from = match parent.column_index("updated_at") {
+            Some(_) => format!("coalesce(s.updated_at, s.{})", ident(SYNCED_AT)),
+            None => format!("s.{}", ident(SYNCED_AT)),
+        };
+        let ht = ident(&h.def.name);
+        let vf = ident(VALID_FROM);
+        // A version older than one already stored (a late, stale copy) is not history.
+        tx.execute_batch(&format!(
+            "CREATE OR REPLACE TEMP TABLE _versions AS
+               SELECT id, {from} AS {vf} FROM {stage_parent} s
+               WHERE NOT EXISTS (SELECT 1 FROM {ht} h WHERE h.id = s.id AND h.{vf} > {from})"
+        ))
+        .map_err(db_err("stage versions"))?;
+    }
+    let cols = column_list(parent, "");
+    tx.execute_batch(&format!(
+        "DELETE FROM {pt} WHERE id IN (SELECT id FROM {stage_parent});
+         INSERT INTO {pt} ({cols}) SELECT {cols} FROM {stage_parent};"
+    ))
+    .map_err(db_err("merge parent rows"))?;
+    if let Some(h) = history(0) {
+        let ht = ident(&h.def.name);
+        let select = format!(
+            "SELECT {}, v.{} FROM {stage_parent} s JOIN _versions v ON v.id = s.id",
+            column_list(parent, "s."),
+            ident(VALID_FROM)
+        );
+        add_versions(tx, &ht, "id", &select, &cols)?;
+    }
+    // Children follow their parent: replaced wholesale.
+    for (i, child) in tables.children.iter().enumerate() {
+        let ct = ident(&child.name);
+        let pcol = ident(child.parent_column().unwrap_or("parent_id"));
+        tx.execute_batch(&format!(
+            "DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"
+        ))
+        .map_err(db_err("delete child rows"))?;
+        let n: usize = records.iter().map(|r| r.children.get(i).map_or(0, Vec::len)).sum();
+        let cols = column_list(child, "");
+        let stage_child = if n > 0 {
+            let rows = records.iter().flat_map(|r| r.children.get(i).into_iter().flatten());
+            let stage_child = stage(tx, child, 1, rows)?;
+            tx.execute_batch(&format!("INSERT INTO {ct} ({cols}) SELECT {cols} FROM {stage_child}"))
+                .map_err(db_err("insert child rows"))?;
+            stats.child_rows += n as u64;
+            Some(stage_child)
+        } else {
+            None
+        };
+        if let Some(h) = history(i + 1) {
+            let ht = ident(&h.def.name);
+            let select = match &stage_child {
+                Some(sc) => format!(
+                    "SELECT {}, v.{} FROM {sc} c JOIN _versions v ON v.id = c.{pcol}",
+                    column_list(child, "c."),
+                    ident(VALID_FROM)
+                ),
+                None => String::new(),
+            };
+            add_versions(tx, &ht, &pcol, &select, &cols)?;
+        }
+    }
+    Ok(())
+}
+
+/// Records new versions in a history table: a version replayed replaces
+/// itself, the current version of each parent in `_versions` closes where
+/// the new one starts (validity stays contiguous), then the new rows go in.
+/// `select` yields the source columns then `_valid_from` (empty: no rows).
+fn add_versions(tx: &Connection, ht: &str, key: &str, select: &str, cols: &str) -> Result<(), SyncError> {
+    let (vf, vt, cur) = (ident(VALID_FROM), ident(VALID_TO), ident(IS_CURRENT));
+    tx.execute_batch(&format!(
+        "DELETE FROM {ht} WHERE EXISTS (SELECT 1 FROM _versions v WHERE v.id = {ht}.{key} AND v.{vf} = {ht}.{vf});
+         UPDATE {ht} SET {vt} = v.{vf}, {cur} = false FROM _versions v WHERE {ht}.{key} = v.id AND {ht}.{cur};"
+    ))
+    .map_err(db_err("close versions"))?;
+    if !select.is_empty() {
+        tx.execute_batch(&format!(
+            "INSERT INTO {ht} ({cols}, {vf}, {vt}, {cur}) SELECT *, NULL, true FROM ({select})"
+        ))
+        .map_err(db_err("insert versions"))?;
+    }
+    Ok(())
+}
+
+/// Removes parents (and their child rows) whose id is in `ids`.
+fn remove(tx: &Connection, tables: &StreamTables, ids: &[String], stats: &mut WriteStats) -> Result<(), SyncError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute_batch("CREATE OR REPLACE TEMP TABLE _removed (id VARCHAR)")
+        .map_err(db_err("stage deletes"))?;
+    let mut app = tx
+        .appender_to_catalog_and_db("_removed", "temp", "main")
+        .map_err(db_err("appender"))?;
+    for id in ids {
+        app.append_row(params![id]).map_err(db_err("append"))?;
+    }
+    app.flush().map_err(db_err("flush"))?;
+    drop(app);
+    for child in &tables.children {
+        let pcol = ident(child.parent_column().unwrap_or("parent_id"));
+        tx.execute_batch(&format!(
+            "DELETE FROM {} WHERE {pcol} IN (SELECT id FROM _removed)",
+            ident(&child.name)
+        ))
+        .map_err(db_err("delete child rows"))?;
+    }
+    let n = tx
+        .execute(
+            &format!(
+                "DELETE FROM {} WHERE id IN (SELECT id FROM _removed)",
+                ident(&tables.parent.name)
+            ),
+            [],
+        )
+        .map_err(db_err("delete rows"))?;
+    stats.deleted += n as u64;
+    Ok(())
+}
+
+/// Marks (or removes) parent rows a complete read did not see.
+fn sweep(tx: &Connection, tables: &StreamTables, sweep: &Sweep, stats: &mut WriteStats) -> Result<(), SyncError> {
+    let pt = ident(&tables.parent.name);
+    let (d, da, sa) = (ident(DELETED), ident(DELETED_AT), ident(SYNCED_AT));
+    let mut cond = format!("({sa} IS NULL OR {sa} < ?) AND NOT coalesce({d}, false)");
+    let mut args = vec![Cell::Timestamp(sweep.before)];
+    if let Some((col, since)) = &sweep.since {
+        cond.push_str(&format!(" AND {} >= ?", ident(col)));
+        args.push(Cell::Timestamp(*since));
+    }
+    if sweep.hard {
+        let ids: Vec<String> = {
+            let mut stmt = tx
+                .prepare(&format!("SELECT id FROM {pt} WHERE {cond}"))
+                .map_err(db_err("find vanished rows"))?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter().map(SqlCell)), |r| r.get::<_, String>(0))
+                .map_err(db_err("find vanished rows"))?;
+            rows.collect::<Result<_, _>>().map_err(db_err("find vanished rows"))?
+        };
+        return remove(tx, tables, &ids, stats);
+    }
+    let mut all = vec![Cell::Timestamp(sweep.at)];
+    all.extend(args);
+    let n = tx
+        .execute(
+            &format!("UPDATE {pt} SET {d} = true, {da} = coalesce({da}, ?) WHERE {cond}"),
+            params_from_iter(all.iter().map(SqlCell)),
+        )
+        .map_err(db_err("mark vanished rows"))?;
+    if n > 0 {
+        tracing::info!(table = %tables.parent.name, rows = n, "rows no longer in the source marked deleted");
+    }
+    stats.deleted += n as u64;
+    Ok(())
+}
+
 impl Destination for DuckDbDestination {
     fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
         for def in tables.all() {
@@ -210,58 +421,28 @@ impl Destination for DuckDbDestination {
         }
     }
 
+    fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
+        self.conn
+            .execute(&format!("DELETE FROM {STATE_TABLE} WHERE stream = ?"), params![stream])
+            .map_err(db_err("reset bookmark"))?;
+        Ok(())
+    }
+
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
         self.prepare(&batch.tables)?;
-        let tables = &batch.tables;
+        for c in &batch.companions {
+            self.prepare(&c.tables)?;
+        }
         let tx = self.conn.transaction().map_err(db_err("begin"))?;
         let mut stats = WriteStats::default();
-        if !batch.records.is_empty() {
-            let parent = &tables.parent;
-            let stage_parent = stage(&tx, parent, 0, batch.records.iter().map(|r| &r.row))?;
-            let pt = ident(&parent.name);
-            let existing: i64 = tx
-                .query_row(
-                    &format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"),
-                    [],
-                    |r| r.get(0),
-                )
-                .map_err(db_err("count existing"))?;
-            stats.updated = existing as u64;
-            stats.inserted = batch.records.len() as u64 - existing as u64;
-            let cols: Vec<String> = parent.columns.iter().map(|c| ident(&c.name)).collect();
-            let cols = cols.join(", ");
-            tx.execute_batch(&format!(
-                "DELETE FROM {pt} WHERE id IN (SELECT id FROM {stage_parent});
-                 INSERT INTO {pt} ({cols}) SELECT {cols} FROM {stage_parent};"
-            ))
-            .map_err(db_err("merge parent rows"))?;
-            // Children follow their parent: replaced wholesale.
-            for (i, child) in tables.children.iter().enumerate() {
-                let ct = ident(&child.name);
-                let pcol = ident(child.parent_column().unwrap_or("parent_id"));
-                tx.execute_batch(&format!(
-                    "DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"
-                ))
-                .map_err(db_err("delete child rows"))?;
-                let n: usize = batch
-                    .records
-                    .iter()
-                    .map(|r| r.children.get(i).map_or(0, Vec::len))
-                    .sum();
-                if n == 0 {
-                    continue;
-                }
-                let rows = batch
-                    .records
-                    .iter()
-                    .flat_map(|r| r.children.get(i).into_iter().flatten());
-                let stage_child = stage(&tx, child, 1, rows)?;
-                let cols: Vec<String> = child.columns.iter().map(|c| ident(&c.name)).collect();
-                let cols = cols.join(", ");
-                tx.execute_batch(&format!("INSERT INTO {ct} ({cols}) SELECT {cols} FROM {stage_child}"))
-                    .map_err(db_err("insert child rows"))?;
-                stats.child_rows += n as u64;
-            }
+        upsert(&tx, &batch.tables, &batch.records, &mut stats)?;
+        remove(&tx, &batch.tables, &batch.deletes, &mut stats)?;
+        for c in &batch.companions {
+            // Companions count as their own stream's rows, not this one's.
+            upsert(&tx, &c.tables, &c.records, &mut WriteStats::default())?;
+        }
+        if let Some(s) = &batch.sweep {
+            sweep(&tx, &batch.tables, s, &mut stats)?;
         }
         if let Some(bm) = &batch.bookmark {
             tx.execute(

@@ -6,7 +6,8 @@ pub mod duckdb;
 
 use std::sync::Arc;
 
-use kustomer_models::{FlatRecord, TableDef};
+use chrono::{DateTime, Utc};
+use kustomer_models::{Column, FlatRecord, LogicalType, TableDef};
 
 use crate::error::SyncError;
 
@@ -18,13 +19,123 @@ pub struct StreamTables {
     pub parent: TableDef,
     /// Child tables.
     pub children: Vec<TableDef>,
+    /// History tables (history mode): one row per observed version of a
+    /// parent (or of its child rows), derived from the tables above.
+    pub history: Vec<HistoryTable>,
 }
 
+/// A history table: every version of the rows of one of the stream's tables.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryTable {
+    /// Which table it keeps versions of: 0 = the parent, `i + 1` = `children[i]`.
+    pub source: usize,
+    /// Its definition: the source's columns, then [`VALID_FROM`], [`VALID_TO`]
+    /// and [`IS_CURRENT`]; keyed by the source's key plus [`VALID_FROM`].
+    pub def: TableDef,
+}
+
+/// Whether a parent row is deleted (soft-delete mode keeps the row).
+pub const DELETED: &str = "_deleted";
+/// When the row was first seen deleted.
+pub const DELETED_AT: &str = "_deleted_at";
+/// The start of the run that last wrote the row.
+pub const SYNCED_AT: &str = "_synced_at";
+/// When a version became current (the parent's `updated_at`).
+pub const VALID_FROM: &str = "_valid_from";
+/// When it stopped being current (`NULL` while current).
+pub const VALID_TO: &str = "_valid_to";
+/// Whether it is the current version.
+pub const IS_CURRENT: &str = "_is_current";
+
 impl StreamTables {
-    /// Every table.
+    /// Tables of a parent and its children, without history.
+    pub fn new(parent: TableDef, children: Vec<TableDef>) -> Self {
+        StreamTables {
+            parent,
+            children,
+            history: Vec::new(),
+        }
+    }
+
+    /// Every table, history tables last.
     pub fn all(&self) -> impl Iterator<Item = &TableDef> {
+        std::iter::once(&self.parent)
+            .chain(self.children.iter())
+            .chain(self.history.iter().map(|h| &h.def))
+    }
+
+    /// The parent and its child tables (what a record's rows fill).
+    pub fn data(&self) -> impl Iterator<Item = &TableDef> {
         std::iter::once(&self.parent).chain(self.children.iter())
     }
+
+    /// Adds the bookkeeping columns every parent table carries:
+    /// [`DELETED`], [`DELETED_AT`], [`SYNCED_AT`] (the engine fills them).
+    pub fn with_system_columns(mut self) -> Self {
+        self.parent.columns.extend([
+            Column::required(DELETED, LogicalType::Boolean),
+            Column::new(DELETED_AT, LogicalType::Timestamp),
+            Column::required(SYNCED_AT, LogicalType::Timestamp),
+        ]);
+        self
+    }
+
+    /// Adds history tables for the parent (`{singular}_history`) and for the
+    /// child tables named `{singular}_{field}` (`{singular}_history_{field}`).
+    pub fn with_history(mut self, singular: &str) -> Self {
+        let prefix = format!("{singular}_");
+        let mut history = vec![HistoryTable {
+            source: 0,
+            def: history_def(&self.parent, format!("{singular}_history")),
+        }];
+        for (i, c) in self.children.iter().enumerate() {
+            if let Some(field) = c.name.strip_prefix(&prefix) {
+                history.push(HistoryTable {
+                    source: i + 1,
+                    def: history_def(c, format!("{singular}_history_{field}")),
+                });
+            }
+        }
+        self.history = history;
+        self
+    }
+}
+
+fn history_def(source: &TableDef, name: String) -> TableDef {
+    let mut def = source.clone();
+    def.name = name;
+    def.columns.extend([
+        Column::required(VALID_FROM, LogicalType::Timestamp),
+        Column::new(VALID_TO, LogicalType::Timestamp),
+        Column::required(IS_CURRENT, LogicalType::Boolean),
+    ]);
+    def.primary_key.push(VALID_FROM.to_owned());
+    def
+}
+
+/// Rows that vanished: after a complete read, parent rows last written before
+/// `before` were not seen and no longer exist in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// Rows whose [`SYNCED_AT`] is earlier than this were not seen.
+    pub before: DateTime<Utc>,
+    /// Only rows whose column is at or after this instant (a read that
+    /// covered a window, such as search's two years, says nothing of older rows).
+    pub since: Option<(String, DateTime<Utc>)>,
+    /// Remove them (with their child rows) instead of marking them deleted.
+    pub hard: bool,
+    /// The instant written to [`DELETED_AT`].
+    pub at: DateTime<Utc>,
+}
+
+/// Records of another stream loaded together with a batch (a resolved
+/// conversation's messages and notes), upserted the same way.
+#[derive(Debug, Clone)]
+pub struct Companion {
+    /// The other stream's tables.
+    pub tables: Arc<StreamTables>,
+    /// Its records.
+    pub records: Vec<FlatRecord>,
 }
 
 /// One atomic unit of work: upsert these records (their parent rows by `id`,
@@ -38,8 +149,30 @@ pub struct WriteBatch {
     pub tables: Arc<StreamTables>,
     /// Records; at most one per id (the engine keeps the last copy).
     pub records: Vec<FlatRecord>,
+    /// Ids of parents removed from the destination with their child rows
+    /// (deleted records, when deletes are hard).
+    pub deletes: Vec<String>,
+    /// Rows of other streams' tables written in the same transaction.
+    pub companions: Vec<Companion>,
+    /// Marks (or removes) rows that vanished, after the records are written.
+    pub sweep: Option<Sweep>,
     /// The stream's new bookmark, if it moves.
     pub bookmark: Option<String>,
+}
+
+impl WriteBatch {
+    /// A batch of records and a bookmark, nothing else.
+    pub fn new(stream: impl Into<String>, tables: Arc<StreamTables>, records: Vec<FlatRecord>) -> Self {
+        WriteBatch {
+            stream: stream.into(),
+            tables,
+            records,
+            deletes: Vec::new(),
+            companions: Vec::new(),
+            sweep: None,
+            bookmark: None,
+        }
+    }
 }
 
 /// What a write changed.
@@ -51,6 +184,17 @@ pub struct WriteStats {
     pub updated: u64,
     /// Child rows written.
     pub child_rows: u64,
+    /// Parent rows marked deleted or removed.
+    pub deleted: u64,
+}
+
+impl std::ops::AddAssign for WriteStats {
+    fn add_assign(&mut self, o: WriteStats) {
+        self.inserted += o.inserted;
+        self.updated += o.updated;
+        self.child_rows += o.child_rows;
+        self.deleted += o.deleted;
+    }
 }
 
 /// A place rows are loaded into.
@@ -62,6 +206,8 @@ pub trait Destination: Send + 'static {
     fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError>;
     /// The stored bookmark of a stream.
     fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError>;
+    /// Forgets a stream's bookmark (re-sync): its next read is a full one.
+    fn reset(&mut self, stream: &str) -> Result<(), SyncError>;
     /// Writes a batch atomically.
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError>;
     /// Rows in a table (for reports).

@@ -56,10 +56,10 @@ impl StreamDef for AuditLogStream {
                         newest = newest.max(Some(*t));
                     }
                 }
-                yield Batch { records, bookmark: None };
+                yield Batch::new(records, None);
             }
             let bookmark = Bookmark { updated_at: newest, ..Bookmark::default() };
-            yield Batch { records: Vec::new(), bookmark: Some(bookmark) };
+            yield Batch::new(Vec::new(), Some(bookmark));
         }
         .boxed()
     }

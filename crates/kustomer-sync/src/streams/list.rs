@@ -59,10 +59,7 @@ impl<E: Entity> GetStream<E> {
 }
 
 fn flattened<E: Entity>(records: Vec<E>) -> Batch {
-    Batch {
-        records: records.into_iter().map(Entity::flatten).collect(),
-        bookmark: None,
-    }
+    Batch::new(records.into_iter().map(Entity::flatten).collect(), None)
 }
 
 impl<E: Entity> StreamDef for GetStream<E> {
@@ -155,10 +152,7 @@ impl StreamDef for RawStream {
     }
     fn tables(&self, _: &Discovery) -> StreamTables {
         let s = (self.schema)();
-        StreamTables {
-            parent: s.table.clone(),
-            children: s.children.clone(),
-        }
+        StreamTables::new(s.table.clone(), s.children.clone())
     }
     fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
         let parse = self.parse;
@@ -175,10 +169,7 @@ impl StreamDef for RawStream {
                             source,
                         })
                     })?;
-                    Ok(Batch {
-                        records,
-                        bookmark: None,
-                    })
+                    Ok(Batch::new(records, None))
                 }
             })
             .boxed()

@@ -17,10 +17,10 @@ use kustomer_models::{Entity, FlatRecord};
 pub use audit::AuditLogStream;
 pub use detail::{Detail, DetailSource};
 pub use list::{GetStream, RawParser, RawPaths, RawStream};
-pub use search::SearchStream;
+pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
 
 use crate::bookmark::Bookmark;
-use crate::dest::StreamTables;
+use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 
@@ -62,15 +62,38 @@ pub struct StreamContext {
     pub tables: Arc<StreamTables>,
     /// What the run discovered.
     pub discovery: Arc<Discovery>,
+    /// When the run started (rows written are stamped with it).
+    pub run_started: DateTime<Utc>,
+    /// Child tables nobody wants this run (detail lists are not fetched).
+    pub excluded: Arc<std::collections::HashSet<String>>,
+    /// Only conversations whose status is done, with their messages and notes.
+    pub resolved_only: bool,
 }
 
 /// Flattened records of one page and the bookmark that covers them.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Batch {
     /// Records, flattened, each with a row for every table of the stream.
     pub records: Vec<FlatRecord>,
+    /// Records of other streams loaded with these (by stream name): a
+    /// resolved conversation's messages and notes.
+    pub companions: Vec<(&'static str, Vec<FlatRecord>)>,
+    /// After a complete read: rows not seen since this instant vanished
+    /// (the engine fills in how they are deleted).
+    pub sweep: Option<Sweep>,
     /// The bookmark after them (incremental streams).
     pub bookmark: Option<Bookmark>,
+}
+
+impl Batch {
+    /// Records and the bookmark after them.
+    pub fn new(records: Vec<FlatRecord>, bookmark: Option<Bookmark>) -> Self {
+        Batch {
+            records,
+            bookmark,
+            ..Batch::default()
+        }
+    }
 }
 
 /// A stream of the catalogue.
@@ -85,15 +108,22 @@ pub trait StreamDef: Send + Sync {
     fn tables(&self, discovery: &Discovery) -> StreamTables;
     /// Its batches, lazily.
     fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>>;
+    /// The singular of its entity (`conversation`), which names history tables.
+    fn singular(&self) -> Option<&str> {
+        None
+    }
+    /// Streams whose records this one loads itself in resolved-only runs
+    /// (those streams do not run on their own then).
+    fn companions(&self, resolved_only: bool) -> Vec<&'static str> {
+        let _ = resolved_only;
+        Vec::new()
+    }
 }
 
 /// The fixed tables of an entity.
 pub(crate) fn entity_tables<E: Entity>() -> StreamTables {
     let s = E::schema();
-    StreamTables {
-        parent: s.table.clone(),
-        children: s.children.clone(),
-    }
+    StreamTables::new(s.table.clone(), s.children.clone())
 }
 
 /// `org.permission.<resource>.read` from an API path (`/v1/routing/queues` → `routing`).

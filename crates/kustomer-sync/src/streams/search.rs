@@ -3,15 +3,18 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use chrono::{DateTime, Duration, Utc};
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use kustomer_api::search::QueryContext;
-use kustomer_models::{Entity, Row};
+use kustomer_api::search::{Criterion, QueryContext};
+use kustomer_api::Client;
+use kustomer_models::{Entity, FlatRecord, Row};
 
 use super::detail::DetailSource;
 use super::shape::Shaper;
 use super::{Batch, Mode, StreamContext, StreamDef};
-use crate::dest::StreamTables;
+use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
@@ -19,12 +22,103 @@ use crate::keyset::{keyset_stream, KeysetOptions};
 /// Detail lists fetched at once per batch.
 const DETAIL_CONCURRENCY: usize = 8;
 
+/// Search sees records updated within the last two years (spec §3). A full
+/// read through search says nothing of older rows, so only rows inside the
+/// window (less a day, for clock skew) are marked deleted when not seen.
+const SEARCH_WINDOW: Duration = Duration::days(729);
+
+/// Records of another stream read per parent (a conversation's messages).
+pub trait CompanionSource: Send + Sync {
+    /// The stream whose tables the records fill.
+    fn stream(&self) -> &'static str;
+    /// A reader for this run's tables.
+    fn reader(&self, d: &Discovery) -> Arc<dyn CompanionReader>;
+}
+
+/// Reads one parent's companion records.
+pub trait CompanionReader: Send + Sync {
+    /// Every record of one parent, shaped for its stream's tables.
+    fn fetch(&self, client: Client, parent_id: String) -> BoxFuture<'static, Result<Vec<FlatRecord>, SyncError>>;
+}
+
+/// Records of `E` listed at `path` (`{id}` is the parent's id), shaped like
+/// the search stream of `E` (with `custom` columns).
+pub struct Companion<E> {
+    stream: &'static str,
+    path: &'static str,
+    page_size: u32,
+    custom: Option<&'static str>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> Companion<E> {
+    /// Records of stream `stream` at `path`, with the custom columns of `custom`.
+    pub fn new(stream: &'static str, path: &'static str, page_size: u32, custom: Option<&'static str>) -> Self {
+        Companion {
+            stream,
+            path,
+            page_size,
+            custom,
+            _entity: PhantomData,
+        }
+    }
+}
+
+struct CompanionListReader<E> {
+    path: &'static str,
+    page_size: u32,
+    shaper: Arc<Shaper>,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E: Entity> CompanionSource for Companion<E> {
+    fn stream(&self) -> &'static str {
+        self.stream
+    }
+    fn reader(&self, d: &Discovery) -> Arc<dyn CompanionReader> {
+        Arc::new(CompanionListReader::<E> {
+            path: self.path,
+            page_size: self.page_size,
+            shaper: Arc::new(Shaper::new::<E>(self.custom, false, d)),
+            _entity: PhantomData,
+        })
+    }
+}
+
+impl<E: Entity> CompanionReader for CompanionListReader<E> {
+    fn fetch(&self, client: Client, parent_id: String) -> BoxFuture<'static, Result<Vec<FlatRecord>, SyncError>> {
+        let path = self.path.replace("{id}", &parent_id);
+        let page_size = self.page_size;
+        let shaper = self.shaper.clone();
+        Box::pin(async move {
+            let pages: Result<Vec<_>, _> = client.list::<E>(&path, page_size).try_collect().await;
+            let pages = match pages {
+                Ok(p) => p,
+                Err(e) if e.is_not_found() => return Ok(Vec::new()),
+                Err(e) => return Err(e.into()),
+            };
+            Ok(pages
+                .into_iter()
+                .flat_map(|p| p.data)
+                .map(|r| shaper.shape(r))
+                .collect())
+        })
+    }
+}
+
+/// What resolved-only mode reads instead of the whole stream.
+struct ResolvedOnly {
+    filter: Criterion,
+    companions: Vec<Arc<dyn CompanionSource>>,
+}
+
 /// An incremental stream read through search by keyset.
 pub struct SearchStream<E> {
     context: QueryContext,
     custom_resource: Option<&'static str>,
     split_klasses: bool,
     details: Vec<Arc<dyn DetailSource>>,
+    resolved: Option<ResolvedOnly>,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -36,6 +130,7 @@ impl<E: Entity> SearchStream<E> {
             custom_resource: None,
             split_klasses: false,
             details: Vec::new(),
+            resolved: None,
             _entity: PhantomData,
         }
     }
@@ -58,6 +153,14 @@ impl<E: Entity> SearchStream<E> {
         self
     }
 
+    /// In resolved-only runs, reads only records matching `filter`, and for
+    /// each one re-reads its `companions` whole (a done conversation's
+    /// messages and notes), so a record that changes again is reloaded entirely.
+    pub fn with_resolved_only(mut self, filter: Criterion, companions: Vec<Arc<dyn CompanionSource>>) -> Self {
+        self.resolved = Some(ResolvedOnly { filter, companions });
+        self
+    }
+
     fn shaper(&self, d: &Discovery) -> Shaper {
         Shaper::new::<E>(self.custom_resource, self.split_klasses, d)
     }
@@ -73,6 +176,15 @@ impl<E: Entity> StreamDef for SearchStream<E> {
     fn role(&self) -> String {
         "org.permission.search.create".to_owned()
     }
+    fn singular(&self) -> Option<&str> {
+        Some(E::schema().resource)
+    }
+    fn companions(&self, resolved_only: bool) -> Vec<&'static str> {
+        match (&self.resolved, resolved_only) {
+            (Some(r), true) => r.companions.iter().map(|c| c.stream()).collect(),
+            _ => Vec::new(),
+        }
+    }
     fn tables(&self, d: &Discovery) -> StreamTables {
         let mut t = self.shaper(d).tables();
         let parent = t.parent.clone();
@@ -83,33 +195,77 @@ impl<E: Entity> StreamDef for SearchStream<E> {
         let mut opts = KeysetOptions::new(self.context.clone());
         opts.page_size = ctx.search_page_size;
         opts.start_date = ctx.start_date;
-        let shaper = Arc::new(self.shaper(&ctx.discovery));
-        let details = self.details.clone();
-        let client = ctx.client.clone();
-        keyset_stream::<E>(ctx.client, opts, ctx.bookmark.unwrap_or_default())
-            .and_then(move |b| {
-                let shaper = shaper.clone();
-                let details = details.clone();
-                let client = client.clone();
-                async move {
-                    let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
-                    for source in &details {
-                        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-                        let fetched: Vec<Vec<Row>> = futures::stream::iter(ids)
-                            .map(|id| source.fetch(client.clone(), id))
-                            .buffered(DETAIL_CONCURRENCY)
-                            .try_collect()
-                            .await?;
-                        for (r, rows) in records.iter_mut().zip(fetched) {
-                            r.children.push(rows);
-                        }
-                    }
-                    Ok(Batch {
-                        records,
-                        bookmark: Some(b.bookmark),
-                    })
-                }
+        let resolved = self.resolved.as_ref().filter(|_| ctx.resolved_only);
+        if let Some(r) = resolved {
+            opts.filters.push(r.filter.clone());
+        }
+        let companions: Vec<(&'static str, Arc<dyn CompanionReader>)> = resolved
+            .map(|r| {
+                r.companions
+                    .iter()
+                    .map(|c| (c.stream(), c.reader(&ctx.discovery)))
+                    .collect()
             })
-            .boxed()
+            .unwrap_or_default();
+        let shaper = Arc::new(self.shaper(&ctx.discovery));
+        // Detail lists of excluded tables are not fetched; an empty list keeps
+        // the child positions aligned with the stream's tables.
+        let parent = shaper.tables().parent;
+        let details: Vec<Option<Arc<dyn DetailSource>>> = self
+            .details
+            .iter()
+            .map(|s| (!ctx.excluded.contains(&s.table(&parent).name)).then(|| s.clone()))
+            .collect();
+        let client = ctx.client.clone();
+        let mut start = ctx.bookmark.unwrap_or_default();
+        if start.updated_at.is_none() && start.full_read_started.is_none() {
+            start.full_read_started = Some(ctx.run_started);
+        }
+        // Rows older than both the start date and search's window are out of
+        // a full read's sight: they are never swept.
+        let floor = (ctx.run_started - SEARCH_WINDOW).max(ctx.start_date.unwrap_or(DateTime::<Utc>::MIN_UTC));
+        let keyset = keyset_stream::<E>(ctx.client, opts, start.clone());
+        async_stream::try_stream! {
+            let mut last = start;
+            futures::pin_mut!(keyset);
+            while let Some(b) = keyset.try_next().await? {
+                last = b.bookmark.clone();
+                let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
+                for source in &details {
+                    let Some(source) = source else {
+                        records.iter_mut().for_each(|r| r.children.push(Vec::new()));
+                        continue;
+                    };
+                    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+                    let (source, client) = (source.clone(), client.clone());
+                    let fetched: Vec<Vec<Row>> = futures::stream::iter(ids)
+                        .map(move |id| source.fetch(client.clone(), id))
+                        .buffered(DETAIL_CONCURRENCY)
+                        .try_collect()
+                        .await?;
+                    for (r, rows) in records.iter_mut().zip(fetched) {
+                        r.children.push(rows);
+                    }
+                }
+                let mut batch = Batch::new(records, Some(b.bookmark));
+                for (stream, reader) in &companions {
+                    let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
+                    let (reader, client) = (reader.clone(), client.clone());
+                    let fetched: Vec<Vec<FlatRecord>> = futures::stream::iter(ids)
+                        .map(move |id| reader.fetch(client.clone(), id))
+                        .buffered(DETAIL_CONCURRENCY)
+                        .try_collect()
+                        .await?;
+                    batch.companions.push((*stream, fetched.into_iter().flatten().collect()));
+                }
+                yield batch;
+            }
+            if let Some(before) = last.full_read_started.take() {
+                // The full read is complete: what it did not see is gone.
+                let sweep = Sweep { before, since: Some(("updated_at".to_owned(), floor)), hard: false, at: before };
+                yield Batch { sweep: Some(sweep), ..Batch::new(Vec::new(), Some(last)) };
+            }
+        }
+        .boxed()
     }
 }

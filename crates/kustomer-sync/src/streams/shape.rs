@@ -31,10 +31,7 @@ impl Shaper {
     /// defines any) and, with `split_klasses`, the discovered klass tables.
     pub(crate) fn new<E: Entity>(resource: Option<&str>, split_klasses: bool, d: &Discovery) -> Shaper {
         let schema = E::schema();
-        let base = StreamTables {
-            parent: schema.table.clone(),
-            children: schema.children.clone(),
-        };
+        let base = StreamTables::new(schema.table.clone(), schema.children.clone());
         let taken: HashSet<String> = base.parent.columns.iter().map(|c| c.name.clone()).collect();
         let custom = resource
             .and_then(|r| d.custom_columns(r, &taken))

@@ -1,0 +1,203 @@
+//! What a run did: per-stream reports, the printed summary, and the rows of
+//! the `_sync_runs` table every run appends to (the extraction log and
+//! loading report users audit a connector by).
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use kustomer_api::ClientStats;
+use kustomer_models::{Cell, Column, FlatRecord, LogicalType, TableDef};
+
+use crate::dest::{StreamTables, WriteBatch, WriteStats};
+use crate::streams::Mode;
+
+/// The table each run appends one row per stream to.
+pub const SYNC_RUNS_TABLE: &str = "_sync_runs";
+
+/// The outcome of one stream.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StreamReport {
+    /// Stream name.
+    pub name: String,
+    /// Its mode.
+    pub mode: Option<Mode>,
+    /// When it started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Records fetched (after de-duplication).
+    pub records: u64,
+    /// What the destination changed.
+    pub written: WriteStats,
+    /// Requests, 429s and retries of this stream.
+    pub client: ClientStats,
+    /// The error that stopped it, if any.
+    pub error: Option<String>,
+    /// Why it did not run (a missing role; loaded by another stream), if it did not.
+    pub skipped: Option<String>,
+    /// Every table the stream writes this run (parent first).
+    pub tables: Vec<String>,
+}
+
+impl StreamReport {
+    /// `ok`, `failed` or `skipped`.
+    pub fn status(&self) -> &'static str {
+        match (&self.error, &self.skipped) {
+            (Some(_), _) => "failed",
+            (None, Some(_)) => "skipped",
+            (None, None) => "ok",
+        }
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    /// When the run started (also its id, and the `_synced_at` of the rows it wrote).
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: DateTime<Utc>,
+    /// Per stream, in catalogue order.
+    pub streams: Vec<StreamReport>,
+    /// What the client did during the run.
+    pub client: ClientStats,
+    /// The share of the org's rate limit the run was paced to.
+    pub usage_ceiling: f64,
+}
+
+impl RunReport {
+    /// Whether every stream succeeded.
+    pub fn is_success(&self) -> bool {
+        self.streams.iter().all(|s| s.error.is_none())
+    }
+
+    /// A stream's report.
+    pub fn stream(&self, name: &str) -> Option<&StreamReport> {
+        self.streams.iter().find(|s| s.name == name)
+    }
+
+    /// The run's id in `_sync_runs`.
+    pub fn run_id(&self) -> String {
+        self.started_at.to_rfc3339_opts(SecondsFormat::Micros, true)
+    }
+}
+
+impl fmt::Display for RunReport {
+    /// The summary the `sync` example prints: one line per stream.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<34} {:<8} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>6}  status",
+            "table", "mode", "records", "inserted", "updated", "deleted", "child rows", "requests", "429s"
+        )?;
+        for s in &self.streams {
+            let status = match (&s.error, &s.skipped) {
+                (Some(e), _) => format!("failed: {e}"),
+                (None, Some(why)) => format!("skipped: {why}"),
+                (None, None) => "ok".to_owned(),
+            };
+            writeln!(
+                f,
+                "{:<34} {:<8} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>6}  {status}",
+                s.name,
+                s.mode.map_or("", Mode::as_str),
+                s.records,
+                s.written.inserted,
+                s.written.updated,
+                s.written.deleted,
+                s.written.child_rows,
+                s.client.requests,
+                s.client.throttled,
+            )?;
+        }
+        let secs = (self.finished_at - self.started_at).num_milliseconds() as f64 / 1000.0;
+        write!(
+            f,
+            "{} requests ({} search), {} throttled (429), {} retried, in {secs:.1} s",
+            self.client.requests, self.client.search_requests, self.client.throttled, self.client.retries
+        )
+    }
+}
+
+/// The definition of [`SYNC_RUNS_TABLE`].
+pub fn sync_runs_table() -> TableDef {
+    use LogicalType::*;
+    let cols = [
+        ("id", Text, false),
+        ("run_id", Text, false),
+        ("table_name", Text, false),
+        ("mode", Text, true),
+        ("status", Text, false),
+        ("started_at", Timestamp, true),
+        ("finished_at", Timestamp, true),
+        ("records", BigInt, false),
+        ("inserted", BigInt, false),
+        ("updated", BigInt, false),
+        ("deleted", BigInt, false),
+        ("child_rows", BigInt, false),
+        ("requests", BigInt, false),
+        ("throttled", BigInt, false),
+        ("retries", BigInt, false),
+        ("error", Text, true),
+    ];
+    TableDef {
+        name: SYNC_RUNS_TABLE.to_owned(),
+        columns: cols
+            .into_iter()
+            .map(|(n, t, nullable)| {
+                if nullable {
+                    Column::new(n, t)
+                } else {
+                    Column::required(n, t)
+                }
+            })
+            .collect(),
+        primary_key: vec!["id".to_owned()],
+        parent: None,
+    }
+}
+
+/// The `_sync_runs` rows of a run, as a batch for any destination.
+pub fn sync_runs_batch(report: &RunReport) -> WriteBatch {
+    let run_id = report.run_id();
+    let ts = |t: Option<DateTime<Utc>>| t.map_or(Cell::Null, Cell::Timestamp);
+    let n = |v: u64| Cell::Int(v as i64);
+    let records = report
+        .streams
+        .iter()
+        .map(|s| {
+            let id = format!("{run_id}/{}", s.name);
+            FlatRecord {
+                id: id.clone(),
+                row: vec![
+                    Cell::Text(id),
+                    Cell::Text(run_id.clone()),
+                    Cell::Text(s.name.clone()),
+                    s.mode.map_or(Cell::Null, |m| Cell::Text(m.as_str().to_owned())),
+                    Cell::Text(s.status().to_owned()),
+                    ts(s.started_at),
+                    ts(s.finished_at),
+                    n(s.records),
+                    n(s.written.inserted),
+                    n(s.written.updated),
+                    n(s.written.deleted),
+                    n(s.written.child_rows),
+                    n(s.client.requests),
+                    n(s.client.throttled),
+                    n(s.client.retries),
+                    s.error
+                        .clone()
+                        .or_else(|| s.skipped.clone())
+                        .map_or(Cell::Null, Cell::Text),
+                ],
+                children: Vec::new(),
+            }
+        })
+        .collect();
+    WriteBatch::new(
+        SYNC_RUNS_TABLE,
+        Arc::new(StreamTables::new(sync_runs_table(), Vec::new())),
+        records,
+    )
+}
