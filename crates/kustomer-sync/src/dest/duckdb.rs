@@ -368,7 +368,12 @@ fn remove(tx: &Connection, tables: &StreamTables, ids: &[String], stats: &mut Wr
 fn sweep(tx: &Connection, tables: &StreamTables, sweep: &Sweep, stats: &mut WriteStats) -> Result<(), SyncError> {
     let pt = ident(&tables.parent.name);
     let (d, da, sa) = (ident(DELETED), ident(DELETED_AT), ident(SYNCED_AT));
-    let mut cond = format!("({sa} IS NULL OR {sa} < ?) AND NOT coalesce({d}, false)");
+    // Soft: mark what is not marked yet. Hard: remove whatever was not seen,
+    // marked earlier or not.
+    let mut cond = format!("({sa} IS NULL OR {sa} < ?)");
+    if !sweep.hard {
+        cond.push_str(&format!(" AND NOT coalesce({d}, false)"));
+    }
     let mut args = vec![Cell::Timestamp(sweep.before)];
     if let Some((col, since)) = &sweep.since {
         cond.push_str(&format!(" AND {} >= ?", ident(col)));
