@@ -419,8 +419,7 @@ async fn excluded_tables_and_columns_are_never_written() {
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
-        .err()
-        .expect("unknown column refused");
+        .expect_err("unknown column refused");
     assert!(err.to_string().contains("nmae"), "{err}");
     let bad = SyncOptions {
         exclude_tables: vec!["custmers".into()],
@@ -429,8 +428,7 @@ async fn excluded_tables_and_columns_are_never_written() {
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
-        .err()
-        .expect("unknown table refused");
+        .expect_err("unknown table refused");
     assert!(err.to_string().contains("custmers"), "{err}");
     assert!(
         f.sim.stats().requests - requests <= 4,
@@ -616,8 +614,7 @@ async fn usage_ceiling_is_set_per_run() {
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
-        .err()
-        .expect("0.95 refused");
+        .expect_err("0.95 refused");
     assert!(err.to_string().contains("0.95"), "{err}");
 }
 
