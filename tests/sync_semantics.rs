@@ -704,3 +704,25 @@ async fn resolved_only_loads_done_conversations_whole_and_again_on_a_new_message
     );
     assert_eq!(int(&dest, "SELECT count(*) FROM messages"), messages + 1);
 }
+
+#[test]
+fn the_example_config_file_matches_the_builder() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/kustomer.toml")).unwrap();
+    // The file leaves the salt to the environment.
+    let err = SyncOptions::from_toml_str(&text).unwrap_err();
+    assert!(err.to_string().contains("hash_salt"), "{err}");
+    let from_file = SyncOptions::from_toml_str(&format!("{text}\nhash_salt = \"pepper\"\n")).unwrap();
+    let built = SyncOptions::builder()
+        .tables(["customers", "conversations", "messages", "notes", "tags", "users"])
+        .exclude_tables(["conversation_events"])
+        .exclude_columns(["customers.avatar_url"])
+        .hash_columns(["customer_emails.email", "customer_phones.phone"])
+        .hash_salt("pepper")
+        .history(true)
+        .start_date("2024-01-01T00:00:00Z".parse().unwrap())
+        .usage_ceiling(0.5)
+        .build()
+        .unwrap();
+    assert_eq!(from_file, built);
+    assert!(!format!("{from_file:?}").contains("pepper"));
+}
