@@ -240,7 +240,7 @@ impl SyncOptions {
         let salted = self.hash_salt.as_ref().is_some_and(|s| !s.expose_secret().is_empty());
         if !self.hash_columns.is_empty() && !salted {
             problems.push(
-                "hash_columns needs a salt: set `hash_salt = \"<secret>\"` in the config file or call \
+                "hash_columns needs a salt: set `hash_salt = \"<secret>\"` in the config file (the sync example also reads `--hash-salt` and `KUSTOMER_HASH_SALT`) or call \
                  `SyncOptionsBuilder::hash_salt` (a long random secret, kept out of version control and \
                  never changed: another salt gives other digests)"
                     .to_owned(),
