@@ -73,6 +73,12 @@ impl DuckDbDestination {
         Self::with_connection(Connection::open_in_memory().map_err(db_err("open in memory"))?)
     }
 
+    /// A destination on a connection opened by the caller (with its own
+    /// configuration: memory limit, threads, read-only for a dry check…).
+    pub fn from_connection(conn: Connection) -> Result<Self, SyncError> {
+        Self::with_connection(conn)
+    }
+
     fn with_connection(conn: Connection) -> Result<Self, SyncError> {
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
