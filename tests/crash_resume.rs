@@ -16,7 +16,9 @@ fn sync_example() -> PathBuf {
     // target/<profile>/deps/crash_resume-… → target/<profile>/examples/sync
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = dir.join("examples").join(format!("sync{}", std::env::consts::EXE_SUFFIX));
+    let path = dir
+        .join("examples")
+        .join(format!("sync{}", std::env::consts::EXE_SUFFIX));
     assert!(path.exists(), "{} is built by `cargo test`", path.display());
     path
 }
@@ -108,7 +110,10 @@ async fn killed_twenty_times_ends_equal_to_one_clean_run() {
         }
         child.wait().unwrap();
     }
-    assert!(killed_mid_run >= kills / 2, "only {killed_mid_run} kills landed mid-run");
+    assert!(
+        killed_mid_run >= kills / 2,
+        "only {killed_mid_run} kills landed mid-run"
+    );
     let status = spawn(&sim, &crashed).wait().unwrap();
     assert!(status.success(), "the resumed run failed: {status}");
     let status = spawn(&sim, &clean).wait().unwrap();
@@ -142,7 +147,11 @@ async fn killed_twenty_times_ends_equal_to_one_clean_run() {
             .query_row(&format!("SELECT count(*) FROM clean.\"{t}\""), [], |r| r.get(0))
             .unwrap();
         assert_eq!(diff("clean", "crashed"), 0, "{t}: rows missing after the crashes");
-        assert_eq!(diff("crashed", "clean"), 0, "{t}: rows doubled or wrong after the crashes");
+        assert_eq!(
+            diff("crashed", "clean"),
+            0,
+            "{t}: rows doubled or wrong after the crashes"
+        );
         rows_compared += n;
     }
     assert!(rows_compared > 5_000, "{rows_compared}");
