@@ -379,6 +379,31 @@ impl Client {
         body: Option<Bytes>,
         kind: BudgetKind,
     ) -> Result<RawResponse> {
+        self.send_with(method, path_and_query, body, kind, true).await
+    }
+
+    /// [`Client::send`] for a request that must not be sent twice (a create):
+    /// only a 429, which the server refused before doing anything, is retried.
+    /// A 5xx, timeout or connection failure is returned at once, since the
+    /// server may have acted on the request.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Bytes>,
+        kind: BudgetKind,
+    ) -> Result<RawResponse> {
+        self.send_with(method, path_and_query, body, kind, false).await
+    }
+
+    async fn send_with(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        body: Option<Bytes>,
+        kind: BudgetKind,
+        replay_safe: bool,
+    ) -> Result<RawResponse> {
         let url = self.url(path_and_query)?;
         let mut attempt = 0u32;
         let mut throttled = 0u32;
@@ -405,10 +430,14 @@ impl Client {
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_secs_f64())
                 .unwrap_or(0.0);
-            let decision =
+            let throttled_now = matches!(outcome, Outcome::Status { status: 429, .. });
+            let decision = if replay_safe || throttled_now {
                 self.inner
                     .retry
-                    .decide(attempt - throttled, throttled, &outcome, now_epoch, self.next_jitter());
+                    .decide(attempt - throttled, throttled, &outcome, now_epoch, self.next_jitter())
+            } else {
+                Decision::Fail
+            };
             match decision {
                 Decision::RetryAfter(wait) => {
                     tracing::warn!(%method, path = path_and_query, attempt, ?wait, error = %error, "retrying");
@@ -424,7 +453,7 @@ impl Client {
                 }
                 Decision::Fail => {
                     let retryable = !matches!(outcome, Outcome::Status { status, .. } if status != 429 && status < 500);
-                    return Err(if retryable && attempt > 1 {
+                    return Err(if retryable && attempt > 1 && (replay_safe || throttled_now) {
                         Error::RetriesExhausted {
                             attempts: attempt,
                             last: Box::new(error),
@@ -548,6 +577,7 @@ impl Client {
                     let is_json = serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body).is_ok();
                     if !is_json && bad_body_retries < self.inner.retry.max_retries {
                         bad_body_retries += 1;
+                        self.count(|s| &s.retries);
                         tracing::warn!(path = path_and_query, error = %source, "unparseable body; retrying");
                         let wait = match self.inner.retry.decide(
                             bad_body_retries,

@@ -125,6 +125,15 @@ pub enum Error {
     /// Invalid client configuration (bad base URL, missing token, …).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// Creating an outbound webhook was refused (or not attempted): the org
+    /// already has the most Kustomer allows.
+    #[error("the org has {existing} outbound webhooks; Kustomer allows at most {limit}")]
+    WebhookLimit {
+        /// The limit ([`crate::webhooks::MAX_OUTBOUND_WEBHOOKS`]).
+        limit: usize,
+        /// How many the org has.
+        existing: usize,
+    },
 }
 
 fn summary(errors: &[ApiErrorItem], snippet: &Option<String>) -> String {

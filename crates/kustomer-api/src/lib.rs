@@ -11,6 +11,9 @@
 //!   other 4xx never. Decisions are a pure function ([`retry::RetryPolicy::decide`]).
 //! - Errors: [`Error`], with the parsed `errors[]` body, and decode errors
 //!   naming the JSON path.
+//! - Outbound webhooks: [`Client::list_outbound_webhooks`],
+//!   [`Client::create_outbound_webhook`] (returns the signing [`WebhookSecret`];
+//!   refuses a 6th webhook) and [`Client::delete_outbound_webhook`].
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), kustomer_api::Error> {
@@ -37,6 +40,7 @@ mod region;
 pub mod retry;
 pub mod search;
 mod token;
+pub mod webhooks;
 
 pub use client::{
     Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_CAP,
@@ -44,7 +48,9 @@ pub use client::{
 pub use error::{ApiErrorItem, Error, Result};
 pub use limits::{BudgetKind, RateLimits};
 pub use region::{BaseUrl, Region};
+pub use retry::RetryPolicy;
 pub use token::ApiToken;
+pub use webhooks::{CreatedOutboundWebhook, NewOutboundWebhook, WebhookSecret, MAX_OUTBOUND_WEBHOOKS};
 
 /// Re-exported so callers need not depend on reqwest for [`Client::send`].
 pub use reqwest::Method;

@@ -23,6 +23,8 @@ pub(crate) enum ApiError {
     TooLarge,
     /// 429: a rate budget is spent.
     TooManyRequests,
+    /// A 5xx (or any other status) injected by a [`crate::Fault::ServerError`].
+    Server(StatusCode),
 }
 
 impl ApiError {
@@ -35,6 +37,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Server(status) => *status,
         }
     }
 
@@ -58,6 +61,11 @@ impl ApiError {
                 "too_many_requests",
                 "Too Many Requests",
                 "Rate limit exceeded; retry after x-ratelimit-reset",
+            ),
+            ApiError::Server(status) => (
+                "server_error",
+                status.canonical_reason().unwrap_or("Server Error"),
+                "An unexpected error occurred; please retry",
             ),
         };
         json!({"errors": [{

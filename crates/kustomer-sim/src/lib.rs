@@ -19,7 +19,10 @@
 //! Everything derives from [`SimConfig::seed`]: the same config serves the same
 //! bytes. Tests change the data between (or during) syncs through
 //! [`Simulator::with_org`], including schema changes ([`Org::add_klass`],
-//! [`Org::add_custom_attribute`]).
+//! [`Org::add_custom_attribute`]), or at a chosen request with
+//! [`Simulator::on_request`]. [`Simulator::inject`] makes chosen requests fail as
+//! networks, proxies and the API do ([`Fault`]: 429s, 5xx, dropped connections,
+//! truncated or invalid JSON, HTML error pages, slow answers, short pages).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -36,10 +39,12 @@
 #![warn(missing_docs)]
 
 mod config;
+mod conn;
 mod cursor;
 mod dataset;
 mod detail_route;
 mod errors;
+mod faults;
 mod handlers;
 mod kind;
 mod limits;
@@ -53,6 +58,7 @@ mod server;
 mod stats;
 mod store;
 mod time;
+mod webhooks;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -61,10 +67,13 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use axum::http::Method;
 pub use config::{OrgSize, SimConfig};
+pub use faults::{Fault, FaultRule, Reset};
 pub use kind::Kind;
 pub use org::Org;
 pub use stats::SimStats;
+pub use webhooks::{WebhookDelivery, ATTEMPT_TIMEOUT, DEFAULT_RETRY_DELAYS, MAX_OUTBOUND_WEBHOOKS};
 
 use server::{lock, Shared};
 
@@ -77,6 +86,7 @@ pub struct Simulator {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    webhooks: Arc<webhooks::Outbox>,
 }
 
 impl Simulator {
@@ -100,10 +110,13 @@ impl Simulator {
             .await
             .map_err(std::io::Error::other)?;
         let shared = Arc::new(shared);
+        let webhooks = webhooks::Outbox::new();
+        lock(&shared.org).webhooks.attach(Arc::clone(&webhooks));
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(Arc::clone(&shared));
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let app = app.into_make_service_with_connect_info::<conn::Tap>();
+            let serve = axum::serve(conn::TapListener(listener), app).with_graceful_shutdown(async {
                 let _ = stopped.await;
             });
             if let Err(e) = serve.await {
@@ -116,6 +129,7 @@ impl Simulator {
             addr,
             stop: Some(stop),
             task: Some(task),
+            webhooks,
         })
     }
 
@@ -148,6 +162,27 @@ impl Simulator {
     /// Zeroes the request counters (rate-limit windows are unaffected).
     pub fn reset_stats(&self) {
         *lock(&self.shared.stats) = SimStats::default();
+    }
+
+    /// Every finished outbound-webhook delivery (delivered, or given up after the
+    /// last retry), in the order they finished. Webhooks created with
+    /// `POST /v1/outbound-webhooks` get an event for each create and update of a
+    /// customer, conversation, message, user, team or tag they subscribe to; see
+    /// [`Simulator::flush_webhooks`] to wait for them.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.webhooks.deliveries()
+    }
+
+    /// Waits until every queued webhook delivery has finished, retries included.
+    pub async fn flush_webhooks(&self) {
+        self.webhooks.flush().await;
+    }
+
+    /// Sets the waits between delivery attempts; their number is the number of
+    /// retries (default [`DEFAULT_RETRY_DELAYS`]: 7 retries, 64 ms in all). Applies
+    /// to deliveries that start afterwards.
+    pub fn set_webhook_retry_delays(&self, delays: Vec<std::time::Duration>) {
+        self.webhooks.set_delays(delays);
     }
 
     /// Stops accepting requests, lets in-flight ones finish (up to 5 s), and waits

@@ -15,6 +15,7 @@ use axum::http::Method;
 use crate::dataset::config_lists::{ListSpec, SPECS};
 use crate::detail_route::Detail;
 use crate::kind::Kind;
+use crate::webhooks::WebhookOp;
 
 /// Which records a list returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +64,9 @@ pub(crate) enum Route<'a> {
     TimesByIds(&'a str),
     /// `GET /v1/customers/merges/{id}`.
     CustomerMerge(&'a str),
+    /// Outbound-webhook management: `POST /v1/outbound-webhooks`,
+    /// `DELETE /v1/outbound-webhooks/{id}` ([`crate::webhooks`]).
+    Webhook(WebhookOp<'a>),
 }
 
 impl<'a> Route<'a> {
@@ -74,6 +78,10 @@ impl<'a> Route<'a> {
         let segs: Vec<&str> = rest.split('/').collect();
         if segs.iter().any(|s| s.is_empty()) || !["v1", "v2", "v3"].contains(&version) {
             return None;
+        }
+        // ----- outbound webhooks (writes) -----
+        if let Some(op) = WebhookOp::parse(method, version, &segs) {
+            return Some(Route::Webhook(op));
         }
         if method == Method::POST {
             return (version == "v1" && segs == ["customers", "search"]).then_some(Route::Search);
@@ -135,6 +143,7 @@ impl<'a> Route<'a> {
             Route::Detail(d, _) => d.family(),
             Route::TimesByIds(_) => "GET /v1/conversations/times/{ids}".into(),
             Route::CustomerMerge(_) => "GET /v1/customers/merges/{id}".into(),
+            Route::Webhook(op) => op.family().into(),
         }
     }
 
@@ -151,7 +160,7 @@ impl<'a> Route<'a> {
             Route::Config(spec) | Route::ConfigItem(spec, _) => spec.role.into(),
             Route::Metadata(_) => read("metadata"),
             Route::AuditLogs => read("audit_logs"),
-            Route::WebhookEvents => "org.permission.outbound_webhook".into(),
+            Route::WebhookEvents | Route::Webhook(_) => "org.permission.outbound_webhook".into(),
             Route::Detail(d, _) => d.role().into(),
             Route::TimesByIds(_) => read("conversation"),
             Route::CustomerMerge(_) => read("customer_merge"),

@@ -1,5 +1,5 @@
-//! The HTTP layer: authentication, rate limits, latency, statistics, and the
-//! endpoint handlers, all over one shared [`Org`].
+//! The HTTP layer: authentication, rate limits, latency, statistics, fault
+//! injection, and the endpoint handlers, all over one shared [`Org`].
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::SimConfig;
+use crate::conn::Tap;
 use crate::errors::ApiError;
+use crate::faults::{self, Fault, Faults, Real};
 use crate::handlers;
 use crate::kind::Kind;
 use crate::limits::{Limits, RateHeaders, Verdict};
@@ -46,6 +48,8 @@ pub(crate) struct Shared {
     sequence: AtomicU64,
     /// Path prefixes answered with 403.
     forbidden: Vec<String>,
+    /// Injected faults and request hooks.
+    pub faults: Faults,
 }
 
 /// Locks a mutex, recovering from poisoning: a panicking test closure must not take
@@ -66,6 +70,7 @@ impl Shared {
             seed: config.seed,
             sequence: AtomicU64::new(0),
             forbidden: config.forbidden.clone(),
+            faults: Faults::default(),
         }
     }
 
@@ -85,6 +90,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(tap): ConnectInfo<Tap>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -119,28 +125,49 @@ async fn handle(
             return error_response(&ApiError::TooManyRequests, Some(h));
         }
     };
+    let armed = shared.faults.armed();
+    if armed {
+        faults::run_hooks(&shared.faults, &shared.org, &method, uri.path());
+    }
     let query = Query::parse(uri.query());
     let result = match route {
         None => Err(ApiError::NotFound(format!("No route for {method} {}", uri.path()))),
         Some(_) if body.len() > MAX_BODY => Err(ApiError::TooLarge),
-        Some(route) => respond(&lock(&shared.org), route, &query, &body),
+        Some(Route::Webhook(op)) => crate::webhooks::respond(&mut lock(&shared.org), op, &body),
+        Some(route) => respond(&lock(&shared.org), route, &query, &body).map(|b| (StatusCode::OK, b)),
     };
-    match result {
-        Ok(bytes) => json_response(StatusCode::OK, bytes, rate),
-        Err(e) => error_response(&e, rate),
+    let (status, body) = match result {
+        Ok(ok) => ok,
+        Err(e) => (e.status(), e.body().to_string().into_bytes()),
+    };
+    if !armed {
+        return json_response(status, body, rate);
     }
+    let answer = faults::answer(&shared.faults, &method, uri.path(), Real { status, body, rate }, &tap);
+    if let Some(fault) = &answer.fault {
+        let mut stats = lock(&shared.stats);
+        stats.faults += 1;
+        stats.throttled += u64::from(matches!(fault, Fault::TooManyRequests { .. }));
+    }
+    if !answer.delay.is_zero() {
+        tokio::time::sleep(answer.delay).await;
+    }
+    answer.response
+}
+
+/// Whether `path` lies under `prefix`, segment-wise: `/v1/audit-logs` covers
+/// `/v1/audit-logs`, `/v1/audit-logs/` and `/v1/audit-logs/x`, not `/v1/audit-logsx`;
+/// `""` and `"/"` cover every path.
+pub(crate) fn under(prefix: &str, path: &str) -> bool {
+    let prefix = prefix.trim_end_matches('/');
+    (path.trim_end_matches('/').strip_prefix(prefix)).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The role a request lacks, if its path lies under a forbidden prefix (segment-wise:
 /// `/v1/audit-logs` covers `/v1/audit-logs/` and `/v1/audit-logs/x`, not `/v1/audit-logsx`).
 fn forbidden_role(prefixes: &[String], path: &str, route: Option<Route<'_>>) -> Option<String> {
-    let path = path.trim_end_matches('/');
-    let hit = prefixes.iter().any(|p| {
-        let p = p.trim_end_matches('/');
-        path.strip_prefix(p)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    });
-    hit.then(|| route.map_or_else(|| routes::fallback_role(path), |r| r.role()))
+    let hit = prefixes.iter().any(|p| under(p, path));
+    hit.then(|| route.map_or_else(|| routes::fallback_role(path.trim_end_matches('/')), |r| r.role()))
 }
 
 /// Checks `Authorization: Bearer <token>` (exactly one space).
@@ -158,7 +185,7 @@ fn authorize(headers: &HeaderMap, token: &str) -> Result<(), ApiError> {
     }
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>, rate: Option<RateHeaders>) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>, rate: Option<RateHeaders>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     let h = response.headers_mut();
@@ -178,7 +205,7 @@ fn json_response(status: StatusCode, body: Vec<u8>, rate: Option<RateHeaders>) -
     response
 }
 
-fn error_response(e: &ApiError, rate: Option<RateHeaders>) -> Response {
+pub(crate) fn error_response(e: &ApiError, rate: Option<RateHeaders>) -> Response {
     json_response(e.status(), e.body().to_string().into_bytes(), rate)
 }
 
@@ -225,6 +252,7 @@ fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Ve
         Route::Detail(d, id) => handlers::detail_list(org, d, id, query),
         Route::TimesByIds(ids) => handlers::times_by_ids(org, ids),
         Route::CustomerMerge(id) => handlers::customer_merge(org, id),
+        Route::Webhook(_) => unreachable!("webhook writes are answered by `handle`: they need the org mutably"),
     }
 }
 

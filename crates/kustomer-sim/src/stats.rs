@@ -9,12 +9,15 @@ pub struct SimStats {
     pub requests: u64,
     /// Authenticated `POST /v1/customers/search` requests (throttled ones included).
     pub search_requests: u64,
-    /// Requests answered 429.
+    /// Requests answered 429, by the rate limiter or by a [`crate::Fault::TooManyRequests`].
     pub throttled: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
     /// Requests answered 403 (paths in [`crate::SimConfig::forbidden`]).
     pub forbidden: u64,
+    /// Injected faults that fired ([`crate::Simulator::inject`]); these requests also
+    /// count in `requests`, `by_family` and (for searches) `search_requests`.
+    pub faults: u64,
     /// Authenticated requests per endpoint template, e.g. `GET /v1/customers/{id}`;
     /// unknown paths count under `other`.
     pub by_family: BTreeMap<String, u64>,

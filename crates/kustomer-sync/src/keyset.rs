@@ -115,7 +115,9 @@ pub fn keyset_stream<E: Entity>(
                 }
                 continue;
             }
-            let caught_up = !full || page.links.next.is_none();
+            // A short page is not the end while the server says more follow
+            // (a proxy or a busy shard can serve fewer than asked for).
+            let more = page.links.next.is_some();
             let before = bm.clone();
             let mut records = Vec::with_capacity(page.data.len());
             for r in page.data {
@@ -130,7 +132,7 @@ pub fn keyset_stream<E: Entity>(
             if !records.is_empty() || moved {
                 yield KeysetBatch { records, bookmark: bm.clone() };
             }
-            if caught_up {
+            if !more || (!full && !moved) {
                 break;
             }
             if !moved {

@@ -45,6 +45,8 @@ pub mod options;
 pub mod report;
 pub mod select;
 pub mod streams;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 
 pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};

@@ -12,7 +12,7 @@ use crate::resource;
 impl Org {
     /// The attributes of a record, for diffing (only for kinds whose changes are recorded).
     pub(super) fn snapshot(&self, kind: Kind, id: &str) -> Option<Map<String, Value>> {
-        let recorded = kind == Kind::Conversation || audit::object_type(kind).is_some();
+        let recorded = kind == Kind::Conversation || audit::object_type(kind).is_some() || self.webhooks.any();
         recorded
             .then(|| self.get(kind, id).and_then(resource::attributes).cloned())
             .flatten()
@@ -50,6 +50,7 @@ impl Org {
         if kind == Kind::Message && (verb != "update" || before.is_none_or(attachments_changed)) {
             self.refresh_attachments(&refs, &value);
         }
+        crate::webhooks::emit(self, kind, &value, verb, before, &refs.org, at);
         if let Some(ty) = audit::object_type(kind) {
             let actor = audit::Actor {
                 user: Some(refs.machine_user.clone()),

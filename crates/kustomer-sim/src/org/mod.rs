@@ -161,6 +161,8 @@ pub struct Org {
     /// The generation clock and span the collections derive from.
     timeline: Timeline,
     mutations: u64,
+    /// Outbound-webhook subscriptions and delivery ([`crate::webhooks`]).
+    pub(crate) webhooks: crate::webhooks::Hooks,
 }
 
 impl Org {
@@ -177,6 +179,7 @@ impl Org {
             store: OnceLock::new(),
             timeline: data.timeline,
             mutations: 0,
+            webhooks: Default::default(),
         }
     }
 
@@ -481,7 +484,7 @@ impl Org {
     }
 
     /// The named collections, for mutation.
-    fn store_mut(&mut self) -> &mut Store {
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
         self.materialize();
         self.store.get_mut().expect("materialised")
     }
