@@ -111,18 +111,28 @@ pub fn resource_extra_cell(attributes: Extra, relationships: Relationships, top:
     if attributes.is_empty() && rels.is_empty() && top.is_empty() {
         return Cell::Null;
     }
-    let mut obj = serde_json::Map::new();
+    let mut parts = Extra::new();
     if !attributes.is_empty() {
-        obj.insert("attributes".into(), Json::of(&attributes).to_value());
+        parts.insert("attributes".into(), Json::of(&attributes));
     }
     if !rels.is_empty() {
         let map: std::collections::BTreeMap<_, _> = rels.into_iter().collect();
-        obj.insert("relationships".into(), Json::of(&map).to_value());
+        parts.insert("relationships".into(), Json::of(&map));
     }
-    for (k, v) in top {
-        obj.insert(k, v.to_value());
+    parts.extend(top);
+    // Normally re-parsed so the cell is compact. A part serde_json cannot
+    // hold as a `Value` (nested deeper than its recursion limit of 128, or a
+    // number beyond f64 such as `1e999`) is kept verbatim instead: parsing it
+    // would give `null` and drop every unknown attribute of the record
+    // (tests/no_panic.rs `deep_nesting_is_an_error_or_kept_whole`).
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> = parts
+        .iter()
+        .map(|(k, v)| serde_json::from_str(v.get()).ok().map(|v| (k.clone(), v)))
+        .collect();
+    match parsed {
+        Some(obj) => Cell::Json(serde_json::Value::Object(obj).to_string()),
+        None => Cell::Json(serde_json::to_string(&parts).unwrap_or_else(|_| "{}".into())),
     }
-    Cell::Json(serde_json::Value::Object(obj).to_string())
 }
 
 /// Declares an entity over a `record!` attributes struct: its resource type,

@@ -21,9 +21,10 @@ impl Json {
         self.0.get()
     }
 
-    /// Parses the text into a [`serde_json::Value`].
+    /// Parses the text into a [`serde_json::Value`]. The text is valid JSON,
+    /// but a value serde_json cannot hold as a `Value` (nested deeper than its
+    /// recursion limit of 128, or a number beyond f64) gives `null`.
     pub fn to_value(&self) -> serde_json::Value {
-        // The text came from a successful parse, so this cannot fail.
         serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
     }
 

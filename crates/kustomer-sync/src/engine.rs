@@ -78,8 +78,8 @@ pub struct Engine {
 }
 
 /// How a stream's records become rows of its tables this run.
-struct Shaping {
-    tables: Arc<StreamTables>,
+pub(crate) struct Shaping {
+    pub(crate) tables: Arc<StreamTables>,
     projection: Projection,
     /// `deleted` / `deleted_at` in the unprojected parent row.
     deleted: Option<usize>,
@@ -102,7 +102,7 @@ impl Shaping {
 
     /// Projects a record and appends the bookkeeping cells; returns whether
     /// the source marks it deleted.
-    fn shape(&self, rec: &mut FlatRecord, run: DateTime<Utc>) -> bool {
+    pub(crate) fn shape(&self, rec: &mut FlatRecord, run: DateTime<Utc>) -> bool {
         let flag = matches!(self.deleted.and_then(|i| rec.row.get(i)), Some(Cell::Bool(true)));
         let at = match self.deleted_at.and_then(|i| rec.row.get(i)) {
             Some(Cell::Timestamp(t)) => Some(*t),
@@ -119,12 +119,20 @@ impl Shaping {
         deleted
     }
 
-    fn stored_id(&self, rec: &FlatRecord) -> String {
+    pub(crate) fn stored_id(&self, rec: &FlatRecord) -> String {
         match rec.row.get(self.id) {
             Some(Cell::Text(s)) => s.clone(),
             _ => rec.id.clone(),
         }
     }
+}
+
+/// What a run discovered, and how each selected stream's records become rows.
+pub(crate) struct Plan {
+    pub(crate) discovery: Arc<Discovery>,
+    /// Each stream's tables before the selection.
+    pub(crate) raw: Vec<StreamTables>,
+    pub(crate) shapings: Vec<Arc<Shaping>>,
 }
 
 /// Everything a stream task needs besides its definition.
@@ -176,36 +184,17 @@ impl Engine {
             .collect())
     }
 
-    /// Runs every selected stream into `dest` and hands the destination back.
-    ///
-    /// A stream that fails (a 403 on its entity, say) is reported and the
-    /// others go on; a 401 stops the whole run at once. The destination
-    /// failing stops the run with its error; nothing uncommitted is visible.
-    /// Every run appends its report to `_sync_runs`.
-    pub async fn run<D: Destination>(&self, dest: D) -> Result<(RunReport, D), SyncError> {
-        // Microseconds: what destinations store, so a row's `_synced_at`
-        // compares equal to the run that wrote it.
-        let started_at = Utc::now().trunc_subsecs(6);
-        let streams = self.selected()?;
-        let selection = Selection::new(&self.options)?;
-        let client = match self.options.usage_ceiling {
-            Some(share) => self.client.with_usage_ceiling(share)?,
-            None => self.client.clone(),
-        };
-        let before = client.stats();
-
-        // Streams loaded by another one (resolved-only: messages and notes
-        // come with their conversations) do not run on their own.
-        let mut loaded_by: HashMap<&'static str, String> = HashMap::new();
-        for s in &streams {
-            for c in s.companions(self.options.resolved_only) {
-                loaded_by.insert(c, s.name().to_owned());
-            }
-        }
+    /// Discovers what the streams need and shapes this run's tables: the
+    /// selection's projection, the bookkeeping columns, history tables.
+    pub(crate) async fn plan(
+        &self,
+        client: &Client,
+        streams: &[Arc<dyn StreamDef>],
+        selection: &Selection,
+    ) -> Result<Plan, SyncError> {
         let names: Vec<&str> = streams.iter().map(|s| s.name()).collect();
         let (resources, klasses) = needs_discovery(&names);
-        let discovery = Arc::new(Discovery::discover(&client, &resources, klasses).await?);
-
+        let discovery = Arc::new(Discovery::discover(client, &resources, klasses).await?);
         let raw: Vec<StreamTables> = streams.iter().map(|s| s.tables(&discovery)).collect();
         selection.check_columns(raw.iter())?;
         let mut shapings: Vec<Arc<Shaping>> = Vec::new();
@@ -219,6 +208,59 @@ impl Engine {
             }
             shapings.push(Arc::new(Shaping::new(r, t, projection)));
         }
+        Ok(Plan {
+            discovery,
+            raw,
+            shapings,
+        })
+    }
+
+    /// The client this engine's runs use (with the run's usage ceiling).
+    pub(crate) fn run_client(&self) -> Result<Client, SyncError> {
+        Ok(match self.options.usage_ceiling {
+            Some(share) => self.client.with_usage_ceiling(share)?,
+            None => self.client.clone(),
+        })
+    }
+
+    /// This engine's options.
+    pub fn options(&self) -> &SyncOptions {
+        &self.options
+    }
+
+    /// The selection of this engine's options.
+    pub(crate) fn selection(&self) -> Result<Selection, SyncError> {
+        Selection::new(&self.options)
+    }
+
+    /// Runs every selected stream into `dest` and hands the destination back.
+    ///
+    /// A stream that fails (a 403 on its entity, say) is reported and the
+    /// others go on; a 401 stops the whole run at once. The destination
+    /// failing stops the run with its error; nothing uncommitted is visible.
+    /// Every run appends its report to `_sync_runs`.
+    pub async fn run<D: Destination>(&self, dest: D) -> Result<(RunReport, D), SyncError> {
+        // Microseconds: what destinations store, so a row's `_synced_at`
+        // compares equal to the run that wrote it.
+        let started_at = Utc::now().trunc_subsecs(6);
+        let streams = self.selected()?;
+        let selection = Selection::new(&self.options)?;
+        let client = self.run_client()?;
+        let before = client.stats();
+
+        // Streams loaded by another one (resolved-only: messages and notes
+        // come with their conversations) do not run on their own.
+        let mut loaded_by: HashMap<&'static str, String> = HashMap::new();
+        for s in &streams {
+            for c in s.companions(self.options.resolved_only) {
+                loaded_by.insert(c, s.name().to_owned());
+            }
+        }
+        let Plan {
+            discovery,
+            raw,
+            shapings,
+        } = self.plan(&client, &streams, &selection).await?;
         let companions: Arc<HashMap<&'static str, Arc<Shaping>>> = Arc::new(
             streams
                 .iter()
@@ -508,6 +550,8 @@ async fn run_stream(
             sweep_fits(&run.shaping.tables.parent, s, &name)
         });
         wb.bookmark = batch.bookmark.map(|b| b.to_json());
+        // Keyset pages and webhook events can cross: the newest copy wins.
+        wb.newest_wins = mode == Mode::Update;
         if tx.send(wb).await.is_err() {
             break Some("the destination stopped".to_owned());
         }

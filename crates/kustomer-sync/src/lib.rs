@@ -47,6 +47,10 @@ pub mod select;
 pub mod streams;
 #[cfg(feature = "webhook")]
 pub mod webhook;
+#[cfg(feature = "webhook")]
+mod webhook_sink;
+#[cfg(feature = "webhook")]
+pub use webhook_sink::DestinationSink;
 
 pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};

@@ -215,6 +215,7 @@ fn upsert(
     tx: &Connection,
     tables: &StreamTables,
     records: &[FlatRecord],
+    newest_wins: bool,
     stats: &mut WriteStats,
 ) -> Result<(), SyncError> {
     if records.is_empty() {
@@ -223,6 +224,25 @@ fn upsert(
     let parent = &tables.parent;
     let stage_parent = stage(tx, parent, 0, records.iter().map(|r| &r.row))?;
     let pt = ident(&parent.name);
+    if newest_wins && parent.column_index("updated_at").is_some() {
+        // An older copy never overwrites a newer row (its children go with it:
+        // child rows below are taken only for parents still staged).
+        let stale = tx
+            .execute(
+                &format!(
+                    "DELETE FROM {stage_parent} s WHERE EXISTS
+                       (SELECT 1 FROM {pt} p WHERE p.id = s.id AND p.updated_at > s.updated_at)"
+                ),
+                [],
+            )
+            .map_err(db_err("skip stale copies"))?;
+        if stale > 0 {
+            tracing::debug!(table = %parent.name, stale, "older copies skipped");
+        }
+    }
+    let staged: i64 = tx
+        .query_row(&format!("SELECT count(*) FROM {stage_parent}"), [], |r| r.get(0))
+        .map_err(db_err("count staged"))?;
     let existing: i64 = tx
         .query_row(
             &format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"),
@@ -231,7 +251,7 @@ fn upsert(
         )
         .map_err(db_err("count existing"))?;
     stats.updated += existing as u64;
-    stats.inserted += records.len() as u64 - existing as u64;
+    stats.inserted += (staged - existing).max(0) as u64;
     if parent.column_index(DELETED).is_some() {
         let d = ident(DELETED);
         let newly: i64 = tx
@@ -291,8 +311,11 @@ fn upsert(
         let stage_child = if n > 0 {
             let rows = records.iter().flat_map(|r| r.children.get(i).into_iter().flatten());
             let stage_child = stage(tx, child, 1, rows)?;
-            tx.execute_batch(&format!("INSERT INTO {ct} ({cols}) SELECT {cols} FROM {stage_child}"))
-                .map_err(db_err("insert child rows"))?;
+            tx.execute_batch(&format!(
+                "INSERT INTO {ct} ({cols}) SELECT {cols} FROM {stage_child}
+                 WHERE {pcol} IN (SELECT id FROM {stage_parent})"
+            ))
+            .map_err(db_err("insert child rows"))?;
             stats.child_rows += n as u64;
             Some(stage_child)
         } else {
@@ -444,13 +467,55 @@ impl Destination for DuckDbDestination {
         for c in &batch.companions {
             self.prepare(&c.tables)?;
         }
+        // Another connection to the same database (a webhook receiver beside
+        // a poll) can touch the same rows: DuckDB then aborts one transaction
+        // as a conflict, and it is simply run again.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write_once(&batch) {
+                Err(SyncError::Destination(msg)) if attempt < 8 && msg.contains("onflict") => {
+                    tracing::debug!(attempt, "transaction conflict; retrying: {msg}");
+                    std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
+            .map_err(db_err("count rows"))?;
+        Ok(n as u64)
+    }
+}
+
+impl DuckDbDestination {
+    /// Another destination on the same database (a second connection), for
+    /// a webhook receiver writing beside a poll.
+    pub fn try_clone(&self) -> Result<Self, SyncError> {
+        Ok(DuckDbDestination {
+            conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
+            columns: HashMap::new(),
+        })
+    }
+
+    fn write_once(&mut self, batch: &WriteBatch) -> Result<WriteStats, SyncError> {
         let tx = self.conn.transaction().map_err(db_err("begin"))?;
         let mut stats = WriteStats::default();
-        upsert(&tx, &batch.tables, &batch.records, &mut stats)?;
+        upsert(&tx, &batch.tables, &batch.records, batch.newest_wins, &mut stats)?;
         remove(&tx, &batch.tables, &batch.deletes, &mut stats)?;
         for c in &batch.companions {
             // Companions count as their own stream's rows, not this one's.
-            upsert(&tx, &c.tables, &c.records, &mut WriteStats::default())?;
+            upsert(
+                &tx,
+                &c.tables,
+                &c.records,
+                batch.newest_wins,
+                &mut WriteStats::default(),
+            )?;
         }
         if let Some(s) = &batch.sweep {
             sweep(&tx, &batch.tables, s, &mut stats)?;
@@ -466,13 +531,5 @@ impl Destination for DuckDbDestination {
         }
         tx.commit().map_err(db_err("commit"))?;
         Ok(stats)
-    }
-
-    fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
-        let n: i64 = self
-            .conn
-            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
-            .map_err(db_err("count rows"))?;
-        Ok(n as u64)
     }
 }

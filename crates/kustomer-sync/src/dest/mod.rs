@@ -158,6 +158,9 @@ pub struct WriteBatch {
     pub sweep: Option<Sweep>,
     /// The stream's new bookmark, if it moves.
     pub bookmark: Option<String>,
+    /// Skip records older (by `updated_at`) than the row already stored:
+    /// webhook events and polls arrive in any order, and the newest wins.
+    pub newest_wins: bool,
 }
 
 impl WriteBatch {
@@ -171,6 +174,7 @@ impl WriteBatch {
             companions: Vec::new(),
             sweep: None,
             bookmark: None,
+            newest_wins: false,
         }
     }
 }
