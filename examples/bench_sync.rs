@@ -1,0 +1,185 @@
+//! End-to-end benchmark: a full sync of the simulator with per-request
+//! latency and a rate limit, against the floor the rate limit allows.
+//!
+//! ```text
+//! cargo run --release --example bench_sync
+//! cargo run --release --example bench_sync -- --rate-limit 1000 --latency-ms 50-200 --scale 2
+//! cargo run --release --example bench_sync -- --load-rows 1000000     # DuckDB load rate only
+//! ```
+//! Prints requests, 429s, wall time, the floor (requests ÷ allowed rate under
+//! the usage ceiling, per budget) and wall ÷ floor.
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use kustomer::api::Client;
+use kustomer::models::{Entity, FlatRecord, Message};
+use kustomer::sync::dest::duckdb::DuckDbDestination;
+use kustomer::sync::dest::{Destination, StreamTables, WriteBatch};
+use kustomer::sync::{Engine, SyncOptions};
+use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The org's rate limit per minute.
+    #[arg(long, default_value_t = 6_000)]
+    rate_limit: u32,
+    /// The search sub-limit per minute.
+    #[arg(long, default_value_t = 600)]
+    search_rate_limit: u32,
+    /// Per-request latency range in milliseconds, e.g. 50-200.
+    #[arg(long, default_value = "50-200")]
+    latency_ms: String,
+    /// Share of the limits the sync may use.
+    #[arg(long, default_value_t = 0.9)]
+    usage_ceiling: f64,
+    /// Org size multiplier (1: 200 customers, 400 conversations, 1,200 messages, …).
+    #[arg(long, default_value_t = 1)]
+    scale: usize,
+    /// Streams at once.
+    #[arg(long, default_value_t = 8)]
+    streams: usize,
+    /// Only measure the DuckDB load rate with this many rows (parent + child).
+    #[arg(long)]
+    load_rows: Option<usize>,
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(rows) = args.load_rows {
+        return load_rate(rows);
+    }
+    let (lo, hi) = args
+        .latency_ms
+        .split_once('-')
+        .map(|(a, b)| (a.parse::<u64>(), b.parse::<u64>()))
+        .and_then(|(a, b)| Some((a.ok()?, b.ok()?)))
+        .ok_or_else(|| anyhow::anyhow!("--latency-ms LO-HI"))?;
+    let s = args.scale;
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize {
+            customers: 200 * s,
+            conversations: 400 * s,
+            messages: 1_200 * s,
+            notes: 300 * s,
+            companies: 30 * s,
+            kobjects: 150 * s,
+            ..OrgSize::demo()
+        },
+        org_rate_limit: Some(args.rate_limit),
+        search_rate_limit: Some(args.search_rate_limit),
+        latency: Duration::from_millis(lo)..Duration::from_millis(hi.max(lo + 1)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .token(sim.token())
+        .rate_limit(args.rate_limit)
+        .search_rate_limit(args.search_rate_limit)
+        .usage_ceiling(args.usage_ceiling)
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let dest = DuckDbDestination::open(dir.path().join("bench.duckdb"))?;
+    let options = SyncOptions {
+        max_concurrent_streams: args.streams,
+        ..SyncOptions::default()
+    };
+    let started = Instant::now();
+    let (report, _dest) = Engine::new(client, options).run(dest).await?;
+    let wall = started.elapsed().as_secs_f64();
+    let c = report.client;
+    let per_sec = |per_min: u32| per_min as f64 * args.usage_ceiling / 60.0;
+    // Search requests draw on both budgets; every request draws on the org's.
+    let org_floor = c.requests as f64 / per_sec(args.rate_limit);
+    let search_floor = c.search_requests as f64 / per_sec(args.search_rate_limit);
+    let floor = org_floor.max(search_floor);
+    let records: u64 = report.streams.iter().map(|s| s.records).sum();
+    let rows: u64 = report
+        .streams
+        .iter()
+        .map(|s| s.written.inserted + s.written.updated + s.written.child_rows)
+        .sum();
+    println!(
+        "org limit {}/min, search {}/min, ceiling {:.2}, latency {lo}-{hi} ms, scale {s}",
+        args.rate_limit, args.search_rate_limit, args.usage_ceiling
+    );
+    println!("records            {records}");
+    println!("rows written       {rows}");
+    println!("requests           {} ({} search)", c.requests, c.search_requests);
+    println!("429s               {}", c.throttled);
+    println!("wall               {wall:.1} s");
+    println!("floor              {floor:.1} s (org {org_floor:.1} s, search {search_floor:.1} s)");
+    println!("wall / floor       {:.3}", wall / floor);
+    println!("peak RSS           {:.0} MB (simulator included)", peak_rss_mb());
+    sim.shutdown().await;
+    Ok(())
+}
+
+/// Rows per second into DuckDB through the destination's bulk path: messages
+/// (with their child rows) replicated under new ids, in batches of 2,000.
+fn load_rate(target: usize) -> anyhow::Result<()> {
+    let org = kustomer_sim::Org::generate(&SimConfig {
+        size: OrgSize {
+            messages: 2_000,
+            ..OrgSize::tiny()
+        },
+        ..SimConfig::default()
+    });
+    let base: Vec<FlatRecord> = org
+        .records(Kind::Message)
+        .into_iter()
+        .map(|v| serde_json::from_value::<Message>(v.clone()).map(Entity::flatten))
+        .collect::<Result<_, _>>()?;
+    let schema = Message::schema();
+    let tables = std::sync::Arc::new(StreamTables::new(schema.table.clone(), schema.children.clone()));
+    let per_record = |r: &FlatRecord| 1 + r.children.iter().map(Vec::len).sum::<usize>();
+    let mut batches = Vec::new();
+    let (mut rows, mut copy) = (0usize, 0usize);
+    while rows < target {
+        let mut batch = Vec::with_capacity(2_000);
+        for r in base.iter().take(2_000) {
+            let mut r = r.clone();
+            let id = format!("{}-{copy}", r.id);
+            if let Some(kustomer::models::Cell::Text(t)) = r.row.first_mut() {
+                *t = id.clone();
+            }
+            for child in &mut r.children {
+                for row in child {
+                    if let Some(kustomer::models::Cell::Text(t)) = row.first_mut() {
+                        *t = id.clone();
+                    }
+                }
+            }
+            r.id = id;
+            rows += per_record(&r);
+            batch.push(r);
+        }
+        copy += 1;
+        batches.push(WriteBatch::new("messages", tables.clone(), batch));
+    }
+    let dir = tempfile::tempdir()?;
+    let mut dest = DuckDbDestination::open(dir.path().join("load.duckdb"))?;
+    dest.prepare(&tables)?;
+    let started = Instant::now();
+    for b in batches {
+        dest.write(b)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "loaded {rows} rows (messages + child rows) in {secs:.2} s: {:.0} rows/s",
+        rows as f64 / secs
+    );
+    println!("peak RSS           {:.0} MB", peak_rss_mb());
+    Ok(())
+}
