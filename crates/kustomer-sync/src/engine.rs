@@ -229,6 +229,7 @@ impl Engine {
     }
 
     /// The selection of this engine's options.
+    #[cfg(feature = "webhook")]
     pub(crate) fn selection(&self) -> Result<Selection, SyncError> {
         Selection::new(&self.options)
     }

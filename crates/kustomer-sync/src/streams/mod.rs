@@ -18,6 +18,7 @@ pub use audit::AuditLogStream;
 pub use detail::{Detail, DetailSource};
 pub use list::{GetStream, RawParser, RawPaths, RawStream};
 pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
+#[cfg(feature = "webhook")]
 pub(crate) use shape::Shaper;
 
 use crate::bookmark::Bookmark;

@@ -20,7 +20,7 @@ use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
 
 /// Detail lists fetched at once per batch.
-const DETAIL_CONCURRENCY: usize = 8;
+const DETAIL_CONCURRENCY: usize = 16;
 
 /// Search sees records updated within the last two years (spec §3). A full
 /// read through search says nothing of older rows, so only rows inside the
@@ -211,11 +211,12 @@ impl<E: Entity> StreamDef for SearchStream<E> {
         // Detail lists of excluded tables are not fetched; an empty list keeps
         // the child positions aligned with the stream's tables.
         let parent = shaper.tables().parent;
-        let details: Vec<Option<Arc<dyn DetailSource>>> = self
-            .details
-            .iter()
-            .map(|s| (!ctx.excluded.contains(&s.table(&parent).name)).then(|| s.clone()))
-            .collect();
+        let details: Arc<Vec<Option<Arc<dyn DetailSource>>>> = Arc::new(
+            self.details
+                .iter()
+                .map(|s| (!ctx.excluded.contains(&s.table(&parent).name)).then(|| s.clone()))
+                .collect(),
+        );
         let client = ctx.client.clone();
         let mut start = ctx.bookmark.unwrap_or_default();
         if start.updated_at.is_none() && start.full_read_started.is_none() {
@@ -231,20 +232,35 @@ impl<E: Entity> StreamDef for SearchStream<E> {
             while let Some(b) = keyset.try_next().await? {
                 last = b.bookmark.clone();
                 let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
-                for source in &details {
-                    let Some(source) = source else {
-                        records.iter_mut().for_each(|r| r.children.push(Vec::new()));
-                        continue;
-                    };
-                    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-                    let (source, client) = (source.clone(), client.clone());
-                    let fetched: Vec<Vec<Row>> = futures::stream::iter(ids)
-                        .map(move |id| source.fetch(client.clone(), id))
-                        .buffered(DETAIL_CONCURRENCY)
-                        .try_collect()
-                        .await?;
-                    for (r, rows) in records.iter_mut().zip(fetched) {
-                        r.children.push(rows);
+                // Every detail list of every record in one ordered stream, so
+                // as many requests are in flight as the budget can take.
+                let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+                let jobs: Vec<(usize, String)> = (0..details.len())
+                    .filter(|&i| details[i].is_some())
+                    .flat_map(|i| ids.iter().map(move |id| (i, id.clone())))
+                    .collect();
+                let (sources, c) = (details.clone(), client.clone());
+                // Unordered, so one slow answer never holds the others' slots.
+                let mut fetched: Vec<(usize, Vec<Row>)> = futures::stream::iter(jobs.into_iter().enumerate())
+                    .map(move |(k, (i, id))| {
+                        let fetch = match &sources[i] {
+                            Some(source) => source.fetch(c.clone(), id),
+                            None => Box::pin(async { Ok(Vec::new()) }),
+                        };
+                        async move { fetch.await.map(|rows| (k, rows)) }
+                    })
+                    .buffer_unordered(DETAIL_CONCURRENCY)
+                    .try_collect()
+                    .await?;
+                fetched.sort_unstable_by_key(|(k, _)| *k);
+                // Source-major order: one entry per record for each fetched source.
+                let mut fetched = fetched.into_iter();
+                for source in details.iter() {
+                    for r in records.iter_mut() {
+                        r.children.push(match source {
+                            Some(_) => fetched.next().map(|(_, rows)| rows).unwrap_or_default(),
+                            None => Vec::new(),
+                        });
                     }
                 }
                 let mut batch = Batch::new(records, Some(b.bookmark));
