@@ -284,11 +284,16 @@ fn upsert(
         .map_err(db_err("stage versions"))?;
     }
     let cols = column_list(parent, "");
-    tx.execute_batch(&format!(
-        "DELETE FROM {pt} WHERE id IN (SELECT id FROM {stage_parent});
-         INSERT INTO {pt} ({cols}) SELECT {cols} FROM {stage_parent};"
-    ))
-    .map_err(db_err("merge parent rows"))?;
+    // Rows of parents seen before are replaced; a batch of new parents (a
+    // first load) has nothing to delete, and skipping the deletes spares a
+    // scan of every child table per batch.
+    let replacing = existing > 0;
+    if replacing {
+        tx.execute_batch(&format!("DELETE FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"))
+            .map_err(db_err("merge parent rows"))?;
+    }
+    tx.execute_batch(&format!("INSERT INTO {pt} ({cols}) SELECT {cols} FROM {stage_parent}"))
+        .map_err(db_err("merge parent rows"))?;
     if let Some(h) = history(0) {
         let ht = ident(&h.def.name);
         let select = format!(
@@ -302,10 +307,12 @@ fn upsert(
     for (i, child) in tables.children.iter().enumerate() {
         let ct = ident(&child.name);
         let pcol = ident(child.parent_column().unwrap_or("parent_id"));
-        tx.execute_batch(&format!(
-            "DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"
-        ))
-        .map_err(db_err("delete child rows"))?;
+        if replacing {
+            tx.execute_batch(&format!(
+                "DELETE FROM {ct} WHERE {pcol} IN (SELECT id FROM {stage_parent})"
+            ))
+            .map_err(db_err("delete child rows"))?;
+        }
         let n: usize = records.iter().map(|r| r.children.get(i).map_or(0, Vec::len)).sum();
         let cols = column_list(child, "");
         let stage_child = if n > 0 {
