@@ -18,7 +18,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use kustomer::api::{Client, NewOutboundWebhook};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::webhook::{WebhookReceiver, WebhookSecret};
+use kustomer::sync::webhook::{WebhookReceiver, WebhookSecret, EVENTS};
 use kustomer::sync::{Engine, SyncOptions};
 use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
 
@@ -38,21 +38,6 @@ struct Args {
     #[arg(long, env = "KUSTOMER_WEBHOOK_SECRET", hide_env_values = true, value_delimiter = ',')]
     secret: Vec<String>,
 }
-
-const EVENTS: [&str; 12] = [
-    "kustomer.customer.create",
-    "kustomer.customer.update",
-    "kustomer.conversation.create",
-    "kustomer.conversation.update",
-    "kustomer.message.create",
-    "kustomer.message.update",
-    "kustomer.user.create",
-    "kustomer.user.update",
-    "kustomer.team.create",
-    "kustomer.team.update",
-    "kustomer.tag.create",
-    "kustomer.tag.update",
-];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

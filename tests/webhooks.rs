@@ -14,22 +14,11 @@ use futures::future::BoxFuture;
 use hmac::{KeyInit, Mac};
 use kustomer::api::{Client, NewOutboundWebhook};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::webhook::{EventSink, WebhookEvent, WebhookReceiver, WebhookSecret, SIGNATURE_HEADER};
+use kustomer::sync::webhook::{EventSink, WebhookEvent, WebhookReceiver, WebhookSecret, EVENTS, SIGNATURE_HEADER};
 use kustomer::sync::{Engine, SyncError, SyncOptions};
 use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
 use serde_json::{json, Value};
 use support::{assert_destination_equals_simulator, sim_client};
-
-const EVENTS: [&str; 8] = [
-    "kustomer.customer.create",
-    "kustomer.customer.update",
-    "kustomer.conversation.create",
-    "kustomer.conversation.update",
-    "kustomer.message.create",
-    "kustomer.message.update",
-    "kustomer.tag.create",
-    "kustomer.tag.update",
-];
 
 struct Setup {
     sim: Simulator,

@@ -71,6 +71,23 @@ pub use kustomer_api::WebhookSecret;
 /// Largest body accepted: 400 kB, Kustomer's limit for webhook bodies (spec §9).
 pub const MAX_BODY: usize = 400 * 1024;
 
+/// Every event the receiver applies: create and update of customers,
+/// conversations, messages, users, teams and tags (what to subscribe to).
+pub const EVENTS: [&str; 12] = [
+    "kustomer.customer.create",
+    "kustomer.customer.update",
+    "kustomer.conversation.create",
+    "kustomer.conversation.update",
+    "kustomer.message.create",
+    "kustomer.message.update",
+    "kustomer.user.create",
+    "kustomer.user.update",
+    "kustomer.team.create",
+    "kustomer.team.update",
+    "kustomer.tag.create",
+    "kustomer.tag.update",
+];
+
 /// The header carrying the body's hex HMAC-SHA256.
 pub const SIGNATURE_HEADER: &str = "x-kustomer-webhook-signature";
 
