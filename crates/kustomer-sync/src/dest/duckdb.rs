@@ -224,10 +224,11 @@ fn upsert(
     let parent = &tables.parent;
     let stage_parent = stage(tx, parent, 0, records.iter().map(|r| &r.row))?;
     let pt = ident(&parent.name);
+    let mut stale = 0;
     if newest_wins && parent.column_index("updated_at").is_some() {
         // An older copy never overwrites a newer row (its children go with it:
         // child rows below are taken only for parents still staged).
-        let stale = tx
+        stale = tx
             .execute(
                 &format!(
                     "DELETE FROM {stage_parent} s WHERE EXISTS
@@ -240,9 +241,7 @@ fn upsert(
             tracing::debug!(table = %parent.name, stale, "older copies skipped");
         }
     }
-    let staged: i64 = tx
-        .query_row(&format!("SELECT count(*) FROM {stage_parent}"), [], |r| r.get(0))
-        .map_err(db_err("count staged"))?;
+    let staged = (records.len() - stale) as i64;
     let existing: i64 = tx
         .query_row(
             &format!("SELECT count(*) FROM {pt} WHERE id IN (SELECT id FROM {stage_parent})"),

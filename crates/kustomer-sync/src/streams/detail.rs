@@ -12,6 +12,20 @@ use kustomer_models::{Cell, Column, Entity, LogicalType, ParentKey, Row, TableDe
 
 use crate::error::SyncError;
 
+/// Every record of a per-parent list (`/v1/conversations/{id}/events`, …);
+/// a parent deleted meanwhile (404) has none.
+pub(crate) async fn list_of_parent<E: Entity>(
+    client: &Client,
+    path: &str,
+    page_size: u32,
+) -> Result<Vec<E>, SyncError> {
+    match client.list::<E>(path, page_size).try_collect::<Vec<_>>().await {
+        Ok(pages) => Ok(pages.into_iter().flat_map(|p| p.data).collect()),
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A detail list read per parent.
 pub trait DetailSource: Send + Sync {
     /// The detail table, as a child of `parent`.
@@ -69,25 +83,18 @@ impl<E: Entity> DetailSource for Detail<E> {
         let page_size = self.page_size;
         let slot = self.parent_slot();
         Box::pin(async move {
-            let pages: Result<Vec<_>, _> = client.list::<E>(&path, page_size).try_collect().await;
-            let pages = match pages {
-                Ok(p) => p,
-                // The parent was deleted: it has no details any more.
-                Err(e) if e.is_not_found() => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
-            };
-            let mut rows = Vec::new();
-            for page in pages {
-                for record in page.data {
+            let records = list_of_parent::<E>(&client, &path, page_size).await?;
+            Ok(records
+                .into_iter()
+                .map(|record| {
                     let mut row = record.flatten().row;
                     match slot {
                         Some(i) => row[i] = Cell::Text(parent_id.clone()),
                         None => row.insert(0, Cell::Text(parent_id.clone())),
                     }
-                    rows.push(row);
-                }
-            }
-            Ok(rows)
+                    row
+                })
+                .collect())
         })
     }
 }

@@ -11,7 +11,7 @@ use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord, Row};
 
-use super::detail::DetailSource;
+use super::detail::{list_of_parent, DetailSource};
 use super::shape::Shaper;
 use super::{Batch, Mode, StreamContext, StreamDef};
 use crate::dest::{StreamTables, Sweep};
@@ -91,17 +91,8 @@ impl<E: Entity> CompanionReader for CompanionListReader<E> {
         let page_size = self.page_size;
         let shaper = self.shaper.clone();
         Box::pin(async move {
-            let pages: Result<Vec<_>, _> = client.list::<E>(&path, page_size).try_collect().await;
-            let pages = match pages {
-                Ok(p) => p,
-                Err(e) if e.is_not_found() => return Ok(Vec::new()),
-                Err(e) => return Err(e.into()),
-            };
-            Ok(pages
-                .into_iter()
-                .flat_map(|p| p.data)
-                .map(|r| shaper.shape(r))
-                .collect())
+            let records = list_of_parent::<E>(&client, &path, page_size).await?;
+            Ok(records.into_iter().map(|r| shaper.shape(r)).collect())
         })
     }
 }
