@@ -402,6 +402,7 @@ impl Engine {
         let dest = tokio::task::spawn_blocking(move || -> Result<D, SyncError> {
             let mut dest = dest;
             dest.write(runs)?;
+            dest.finish()?;
             Ok(dest)
         })
         .await

@@ -3,6 +3,10 @@
 
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use std::sync::Arc;
 
@@ -216,4 +220,63 @@ pub trait Destination: Send + 'static {
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError>;
     /// Rows in a table (for reports).
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError>;
+    /// Called once at the end of a run, after every batch (and the run's
+    /// `_sync_runs` rows) was written. A destination that commits per run
+    /// rather than per batch (Parquet) makes the run visible here.
+    fn finish(&mut self) -> Result<(), SyncError> {
+        Ok(())
+    }
+}
+
+/// Any destination, chosen at run time (`--dest` URL forms).
+impl Destination for Box<dyn Destination> {
+    fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
+        (**self).prepare(tables)
+    }
+    fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
+        (**self).bookmark(stream)
+    }
+    fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
+        (**self).reset(stream)
+    }
+    fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
+        (**self).write(batch)
+    }
+    fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
+        (**self).row_count(table)
+    }
+    fn finish(&mut self) -> Result<(), SyncError> {
+        (**self).finish()
+    }
+}
+
+/// Opens the destination a `--dest` value names:
+/// `postgres://…` (or `postgresql://…`; schema `kustomer` unless the URL
+/// has `?schema=NAME`), `parquet://DIR`, or else a DuckDB file path.
+/// Each form needs its cargo feature.
+pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
+    let missing = |feature: &str| {
+        SyncError::Config(format!(
+            "--dest {spec}: this build lacks the `{feature}` feature of kustomer-sync"
+        ))
+    };
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return Ok(Box::new(postgres::PostgresDestination::connect_url(spec)?));
+        #[cfg(not(feature = "postgres"))]
+        return Err(missing("postgres"));
+    }
+    if let Some(dir) = spec.strip_prefix("parquet://") {
+        #[cfg(feature = "parquet")]
+        return Ok(Box::new(parquet::ParquetDestination::open(dir)?));
+        #[cfg(not(feature = "parquet"))]
+        return Err({
+            let _ = dir;
+            missing("parquet")
+        });
+    }
+    #[cfg(feature = "duckdb")]
+    return Ok(Box::new(duckdb::DuckDbDestination::open(spec)?));
+    #[cfg(not(feature = "duckdb"))]
+    Err(missing("duckdb"))
 }
