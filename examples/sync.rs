@@ -17,9 +17,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Parser;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kustomer::api::{Client, Region};
-use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::Destination;
-use kustomer::sync::{Engine, HashSalt, Progress, SyncOptions};
+use kustomer::sync::{Engine, FirstLoadMode, HashSalt, Progress, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
 
 /// Sync a Kustomer org into a DuckDB file.
@@ -38,9 +37,10 @@ struct Args {
     /// Regional host: us, eu or in.
     #[arg(long, conflicts_with = "simulate")]
     region: Option<String>,
-    /// DuckDB file to load into.
+    /// Where to load: a DuckDB file, `postgres://user:password@host:port/db[?schema=kustomer]`,
+    /// or `parquet://DIR`.
     #[arg(long, default_value = "kustomer.duckdb")]
-    dest: PathBuf,
+    dest: String,
     /// A TOML file of sync options (the names below, in snake_case); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -80,6 +80,10 @@ struct Args {
     /// The org's plan limit per minute, if known (adopted from the server's headers otherwise).
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// How a first load reads incremental tables: `lists` (GET lists and search at once,
+    /// all history) or `search-only` (the last two years).
+    #[arg(long)]
+    first_load: Option<String>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -115,8 +119,25 @@ fn sync_options(args: &Args) -> Result<SyncOptions, String> {
     if args.usage_ceiling.is_some() {
         o.usage_ceiling = args.usage_ceiling;
     }
+    match args.first_load.as_deref() {
+        None => {}
+        Some("lists") => o.first_load = FirstLoadMode::Lists,
+        Some("search-only") => o.first_load = FirstLoadMode::SearchOnly,
+        Some(other) => return Err(format!("--first-load {other:?}: expected lists or search-only")),
+    }
     o.validate().map_err(|e| e.to_string())?;
     Ok(o)
+}
+
+/// A destination URL fit to print: the password of `user:password@` dropped.
+fn without_password(dest: &str) -> String {
+    match (dest.find("://"), dest.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user = dest[scheme + 3..at].split(':').next().unwrap_or("");
+            format!("{}{user}@{}", &dest[..scheme + 3], &dest[at + 1..])
+        }
+        _ => dest.to_owned(),
+    }
 }
 
 fn parse_start(s: &str) -> Result<DateTime<Utc>, String> {
@@ -189,7 +210,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         };
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    let dest = DuckDbDestination::open(&args.dest).map_err(|e| e.to_string())?;
+    let dest = kustomer::sync::dest::open(&args.dest).map_err(|e| e.to_string())?;
 
     let bars = MultiProgress::with_draw_target(if args.quiet {
         ProgressDrawTarget::hidden()
@@ -234,7 +255,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     bars.clear().ok();
     let (report, mut dest) = result.map_err(|e| e.to_string())?;
 
-    println!("\n{report}\n→ {}\n", args.dest.display());
+    println!("\n{report}\n→ {}\n", without_password(&args.dest));
     println!("{:<40} {:>10}", "table", "rows");
     for s in report.streams.iter().filter(|s| s.skipped.is_none()) {
         for t in &s.tables {

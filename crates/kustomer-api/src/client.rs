@@ -663,8 +663,35 @@ impl Client {
         page: u32,
         page_size: u32,
     ) -> Result<Page<T>> {
+        self.post_search("/v1/customers/search", query, page, page_size).await
+    }
+
+    /// One archive search page: `POST /v1/customers/archive/search?page=N&pageSize=M`
+    /// (spec §4). Same body, paging and 100-page cap as [`Client::search_page`], on the
+    /// search budget, but it sees only records whose `updatedAt` is older than
+    /// search's two-year window, and returns them thin: scalar attributes only (no
+    /// `custom`, emails or nested objects) and no relationships.
+    pub async fn archive_search_page<T: DeserializeOwned>(
+        &self,
+        query: &SearchQuery,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<T>> {
+        self.post_search("/v1/customers/archive/search", query, page, page_size)
+            .await
+    }
+
+    /// Posts `query` to a search endpoint (`path` without query string) on the
+    /// search budget.
+    async fn post_search<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &SearchQuery,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<T>> {
         let body = serde_json::to_vec(query).map_err(|e| Error::Config(format!("search body: {e}")))?;
-        let path = format!("/v1/customers/search?page={page}&pageSize={page_size}");
+        let path = format!("{path}?page={page}&pageSize={page_size}");
         self.request_json(Method::POST, &path, Some(Bytes::from(body)), BudgetKind::Search)
             .await
     }

@@ -91,7 +91,10 @@ pub struct SimConfig {
     /// Search sees only records whose `updatedAt` lies within this many days of the
     /// org clock (the real API: two years, 730). `None` disables the window.
     pub search_window_days: Option<u32>,
-    /// Generated `createdAt`/`updatedAt` span back this many days from `now`.
+    /// Generated `createdAt`/`updatedAt` span back this many days from `now`. A history
+    /// longer than two years is aged so that most customers, conversations and
+    /// messages were last updated over two years ago (see [`SimConfig::five_years`]);
+    /// shorter ones are generated as they always were.
     pub history_days: u32,
     /// Path prefixes the token may not read, e.g. `"/v1/audit-logs"`: requests to them
     /// (or below them) get a 403 whose JSON:API error names the missing role
@@ -135,6 +138,21 @@ impl SimConfig {
         Self {
             size: OrgSize::tiny(),
             ..Self::default()
+        }
+    }
+
+    /// A [`OrgSize::tiny`] org with five years (1825 days) of history under the
+    /// default 730-day search window: more than half of the customers, conversations
+    /// and messages were last updated over two years ago, so search alone misses
+    /// them and only `POST /v1/customers/archive/search` returns them (spec §4). The
+    /// timeline is aged to get there: the last two years hold what a plain timeline
+    /// puts in its last few weeks (about 47 days for five years), so activity
+    /// in the window is sparse, as in an org whose early customers went dormant.
+    /// Scale it with `SimConfig { size: OrgSize::demo(), ..SimConfig::five_years() }`.
+    pub fn five_years() -> Self {
+        Self {
+            history_days: 1825,
+            ..Self::tiny()
         }
     }
 }

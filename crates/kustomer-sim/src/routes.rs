@@ -39,6 +39,9 @@ pub(crate) enum Route<'a> {
     CurrentUser,
     /// `POST /v1/customers/search`.
     Search,
+    /// `POST /v1/customers/archive/search`: search over records older than the
+    /// search window, returned thin.
+    ArchiveSearch,
     /// A paged list.
     List(Kind, Scope<'a>),
     /// `GET /v1/<collection>/{id}`.
@@ -84,7 +87,11 @@ impl<'a> Route<'a> {
             return Some(Route::Webhook(op));
         }
         if method == Method::POST {
-            return (version == "v1" && segs == ["customers", "search"]).then_some(Route::Search);
+            return match (version, segs.as_slice()) {
+                ("v1", ["customers", "search"]) => Some(Route::Search),
+                ("v1", ["customers", "archive", "search"]) => Some(Route::ArchiveSearch),
+                _ => None,
+            };
         }
         if method != Method::GET {
             return None;
@@ -128,6 +135,7 @@ impl<'a> Route<'a> {
         match *self {
             Route::CurrentUser => "GET /v1/users/current".into(),
             Route::Search => "POST /v1/customers/search".into(),
+            Route::ArchiveSearch => "POST /v1/customers/archive/search".into(),
             Route::List(kind, Scope::All) => format!("GET /v1/{}", kind.collection()),
             Route::List(kind, Scope::Customer(_)) => scoped("customers", kind.collection()),
             Route::List(kind, Scope::Conversation(_)) => scoped("conversations", kind.collection()),
@@ -153,7 +161,7 @@ impl<'a> Route<'a> {
         let read = |what: &str| format!("org.permission.{what}.read");
         match *self {
             Route::CurrentUser => read("user"),
-            Route::Search => "org.permission.search.create".into(),
+            Route::Search | Route::ArchiveSearch => "org.permission.search.create".into(),
             Route::List(kind, _) | Route::Get(kind, _) => read(kind.resource_type()),
             Route::KlassOrKObjects(_) => read("klass"),
             Route::KObject(..) => read("kobject"),
@@ -199,6 +207,17 @@ mod tests {
         assert_eq!(
             Route::parse(&Method::POST, "/v1/customers/search/"),
             Some(Route::Search)
+        );
+        assert_eq!(
+            Route::parse(&Method::POST, "/v1/customers/archive/search/"),
+            Some(Route::ArchiveSearch)
+        );
+        assert_eq!(Route::parse(&Method::POST, "/v2/customers/archive/search"), None);
+        assert_eq!(Route::parse(&Method::GET, "/v1/customers/archive/search"), None);
+        assert_eq!(
+            Route::ArchiveSearch.role(),
+            Route::Search.role(),
+            "archive search needs the search role"
         );
         assert_eq!(Route::parse(&Method::DELETE, "/v1/customers"), None);
     }

@@ -1,5 +1,6 @@
-//! `POST /v1/customers/search`: criteria, sort and the undefined order of ties
-//! (spec §4, §11).
+//! `POST /v1/customers/search` and `POST /v1/customers/archive/search`: criteria,
+//! sort, the two-year window that splits them, thin archive records and the
+//! undefined order of ties (spec §4, §11).
 
 use serde_json::{Map, Value};
 
@@ -14,6 +15,38 @@ use crate::time;
 pub(crate) const PAGE_CAP: usize = 100;
 /// The largest search `pageSize`.
 pub(crate) const MAX_PAGE_SIZE: usize = 500;
+
+/// Which side of the search window a query reads (spec §4): search sees records
+/// updated within the window, archive search the older ones, so together they cover
+/// every record exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Index {
+    /// `POST /v1/customers/search`: `updatedAt` at or after the window start (all
+    /// records when the window is disabled).
+    Search,
+    /// `POST /v1/customers/archive/search`: `updatedAt` before the window start
+    /// (nothing when the window is disabled).
+    Archive,
+}
+
+impl Index {
+    /// Whether a record updated at `updated` lies in this index, given the window
+    /// start (`None` = no window).
+    fn holds(self, window_start: Option<i64>, updated: i64) -> bool {
+        match self {
+            Index::Search => window_start.is_none_or(|start| updated >= start),
+            Index::Archive => window_start.is_some_and(|start| updated < start),
+        }
+    }
+
+    /// The endpoint's path, for links.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Index::Search => "/v1/customers/search",
+            Index::Archive => "/v1/customers/archive/search",
+        }
+    }
+}
 
 /// What a criterion field reads from a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,12 +193,12 @@ impl Search {
     /// record id and the query's fingerprint. The same query pages consistently; a
     /// different query (e.g. a moved `gte` bound) orders the same ties differently,
     /// as Elasticsearch does. No id tiebreak exists, as in the real API.
-    pub(crate) fn run<'o>(&self, org: &'o Org) -> Vec<&'o Value> {
+    pub(crate) fn run<'o>(&self, org: &'o Org, index: Index) -> Vec<&'o Value> {
         let window = org.search_window_start();
         let salt = combine(org.seed(), self.fingerprint);
         let mut hits: Vec<(Vec<i64>, u64, &Row)> = (org.rows(self.ctx).iter())
             .filter(|r| self.include_deleted || !r.meta.deleted)
-            .filter(|r| window.is_none_or(|start| r.meta.updated >= start))
+            .filter(|r| index.holds(window, r.meta.updated))
             .filter(|r| self.filter.matches(org, self.ctx, r))
             .map(|r| {
                 let keys = self
@@ -357,6 +390,26 @@ fn parse_sort(sort: Option<&Value>, ctx: Kind) -> Result<Vec<(Attr, bool)>, ApiE
     Ok(out)
 }
 
+/// An archive search item: `{"type", "id", "attributes"}` with only the scalar
+/// top-level attributes (strings, numbers, booleans, `null`: `name`, `createdAt`,
+/// `updatedAt`, `deleted`, `status`, …). Spec §4: archive search returns "fewer
+/// attributes"; the archive records seen (spec §5) carry no emails, phones, custom
+/// attributes or nested objects, and no `relationships` or `links`.
+pub(crate) fn thin(record: &Value) -> Value {
+    let attributes: Map<String, Value> = resource::attributes(record)
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| !matches!(v, Value::Array(_) | Value::Object(_)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut out = Map::new();
+    for key in ["type", "id"] {
+        out.insert(key.into(), record.get(key).cloned().unwrap_or(Value::Null));
+    }
+    out.insert("attributes".into(), Value::Object(attributes));
+    Value::Object(out)
+}
+
 /// JSON with object keys sorted, so a query's fingerprint does not depend on key order.
 fn canonical(v: &Value) -> String {
     match v {
@@ -415,13 +468,15 @@ mod tests {
     #[test]
     fn filters_and_sorts_by_updated_at() {
         let org = org();
-        let all = parse(r#"{"sort":[{"customer_updated_at":"asc"}]}"#).unwrap().run(&org);
+        let all = parse(r#"{"sort":[{"customer_updated_at":"asc"}]}"#)
+            .unwrap()
+            .run(&org, Index::Search);
         assert_eq!(all.len(), org.live_records(Kind::Customer).len());
         let t = resource::attr_str(all[all.len() / 2], "updatedAt").unwrap();
         let body = format!(
             r#"{{"and":[{{"customer_updated_at":{{"gte":"{t}"}}}}],"sort":[{{"customer_updated_at":"asc"}}],"queryContext":"customer"}}"#
         );
-        let later = parse(&body).unwrap().run(&org);
+        let later = parse(&body).unwrap().run(&org, Index::Search);
         assert!(!later.is_empty() && later.len() < all.len());
         let times: Vec<&str> = later
             .iter()
@@ -432,13 +487,46 @@ mod tests {
     }
 
     #[test]
+    fn search_and_archive_split_on_the_window_start() {
+        let start = Some(1_000);
+        assert!(Index::Search.holds(start, 1_000) && !Index::Archive.holds(start, 1_000));
+        assert!(!Index::Search.holds(start, 999) && Index::Archive.holds(start, 999));
+        assert!(Index::Search.holds(None, 0) && !Index::Archive.holds(None, 0));
+        let org = Org::generate(&SimConfig::five_years());
+        let q = parse(r#"{"queryContext":"conversation","includeDeleted":true}"#).unwrap();
+        let (recent, old) = (q.run(&org, Index::Search), q.run(&org, Index::Archive));
+        assert!(!recent.is_empty() && !old.is_empty());
+        assert_eq!(recent.len() + old.len(), org.records(Kind::Conversation).len());
+    }
+
+    #[test]
+    fn thin_keeps_only_scalar_attributes() {
+        let record = serde_json::json!({
+            "type": "customer", "id": "c1",
+            "attributes": {"name": "Ada", "deleted": false, "score": 3, "lastSeenAt": null,
+                           "emails": [{"email": "a@example.com"}], "custom": {"tierStr": "gold"},
+                           "locale": {"code": "en"}},
+            "relationships": {"org": {"data": {"type": "org", "id": "o"}}},
+            "links": {"self": "/v1/customers/c1"}
+        });
+        assert_eq!(
+            thin(&record),
+            serde_json::json!({"type": "customer", "id": "c1",
+                               "attributes": {"name": "Ada", "deleted": false, "score": 3, "lastSeenAt": null}})
+        );
+    }
+
+    #[test]
     fn ties_order_depends_on_the_query() {
         let mut org = org();
         org.touch_many_at_once(Kind::Message, 60);
         let q1 = parse(r#"{"and":[{"message_updated_at":{"gte":"2020-01-01"}}],"sort":[{"message_updated_at":"desc"}],"queryContext":"message"}"#).unwrap();
         let q2 = parse(r#"{"and":[{"message_updated_at":{"gte":"2020-01-02"}}],"sort":[{"message_updated_at":"desc"}],"queryContext":"message"}"#).unwrap();
-        let (a, b) = (q1.run(&org), q2.run(&org));
-        assert_eq!(same_order(&q1.run(&org)[..60], &a[..60]), Ordering::Equal);
+        let (a, b) = (q1.run(&org, Index::Search), q2.run(&org, Index::Search));
+        assert_eq!(
+            same_order(&q1.run(&org, Index::Search)[..60], &a[..60]),
+            Ordering::Equal
+        );
         assert_ne!(same_order(&a[..60], &b[..60]), Ordering::Equal);
         let mut ids: Vec<&str> = a[..60].iter().map(|v| resource::id(v)).collect();
         let shown = ids.clone();

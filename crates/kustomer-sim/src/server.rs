@@ -26,7 +26,7 @@ use crate::paging::{self, ListBody, OneBody, PageRequest, Query, Totals};
 use crate::resource;
 use crate::rng::{combine, Rng};
 use crate::routes::{self, Route, Scope};
-use crate::search::{self, Search};
+use crate::search::{self, Index, Search};
 use crate::stats::SimStats;
 
 /// Request bodies above this size are refused with 413, as the real API does.
@@ -111,7 +111,8 @@ async fn handle(
         lock(&shared.stats).forbidden += 1;
         return error_response(&ApiError::Forbidden(role), None);
     }
-    let is_search = route == Some(Route::Search);
+    // Archive search draws on the search budget too (spec §4, §9).
+    let is_search = matches!(route, Some(Route::Search | Route::ArchiveSearch));
     {
         let mut stats = lock(&shared.stats);
         let family = route.map_or_else(|| "other".to_owned(), |r| r.family());
@@ -243,7 +244,8 @@ fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Ve
             None => Err(not_found("klass", x)),
         },
         Route::List(kind, scope) => list(org, kind, scope, query),
-        Route::Search => search(org, query, body),
+        Route::Search => search(org, query, body, Index::Search),
+        Route::ArchiveSearch => search(org, query, body, Index::Archive),
         Route::Config(spec) => handlers::config_list(org, spec, query),
         Route::ConfigItem(spec, id) => handlers::config_item(org, spec, id, query),
         Route::Metadata(resource) => handlers::metadata(org, resource),
@@ -321,8 +323,9 @@ fn list(org: &Org, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8
     }))
 }
 
-/// `POST /v1/customers/search`.
-fn search(org: &Org, query: &Query, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+/// `POST /v1/customers/search` and `POST /v1/customers/archive/search`: one handler,
+/// the index deciding which records are seen and whether they come thin.
+fn search(org: &Org, query: &Query, body: &[u8], index: Index) -> Result<Vec<u8>, ApiError> {
     let req = PageRequest::parse(query, search::MAX_PAGE_SIZE)?;
     if req.page > search::PAGE_CAP {
         return Err(ApiError::NotFound(format!(
@@ -330,17 +333,21 @@ fn search(org: &Org, query: &Query, body: &[u8]) -> Result<Vec<u8>, ApiError> {
             search::PAGE_CAP
         )));
     }
-    let hits = Search::parse(body)?.run(org);
-    let (meta, links) = paging::envelope(
-        "/v1/customers/search",
-        &Query::default(),
-        req,
-        hits.len(),
-        Totals::Search,
-    );
+    let hits = Search::parse(body)?.run(org, index);
+    let (meta, links) = paging::envelope(index.path(), &Query::default(), req, hits.len(), Totals::Search);
+    let page = req.slice(&hits);
+    if index == Index::Search {
+        return Ok(to_bytes(&ListBody {
+            meta,
+            links,
+            data: page,
+        }));
+    }
+    let thin: Vec<Value> = page.iter().map(|r| search::thin(r)).collect();
+    let data: Vec<&Value> = thin.iter().collect();
     Ok(to_bytes(&ListBody {
         meta,
         links,
-        data: req.slice(&hits),
+        data: &data,
     }))
 }

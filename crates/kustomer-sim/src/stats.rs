@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 pub struct SimStats {
     /// Every request received, whatever its outcome.
     pub requests: u64,
-    /// Authenticated `POST /v1/customers/search` requests (throttled ones included).
+    /// Authenticated `POST /v1/customers/search` and `POST /v1/customers/archive/search`
+    /// requests (throttled ones included).
     pub search_requests: u64,
     /// Requests answered 429, by the rate limiter or by a [`crate::Fault::TooManyRequests`].
     pub throttled: u64,

@@ -29,6 +29,10 @@ pub struct Bookmark {
     /// between resumes the read and keeps the instant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_read_started: Option<DateTime<Utc>>,
+    /// Set while a first load from the GET lists is under way: where each
+    /// list stands, and the instant search took over from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_load: Option<crate::streams::FirstLoad>,
 }
 
 impl Bookmark {

@@ -14,11 +14,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 use kustomer_api::{Client, ClientStats};
 use kustomer_models::{Cell, FlatRecord, TableDef};
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::bookmark::Bookmark;
 use crate::catalog::{catalog, needs_discovery, Mode, StreamContext, StreamDef};
-use crate::dest::{Companion, Destination, StreamTables, Sweep, WriteBatch, WriteStats};
+use crate::dest::{Companion, Destination, IdQuery, StreamTables, Sweep, WriteBatch, WriteStats};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 pub use crate::options::SyncOptions;
@@ -133,6 +133,41 @@ pub(crate) struct Plan {
     /// Each stream's tables before the selection.
     pub(crate) raw: Vec<StreamTables>,
     pub(crate) shapings: Vec<Arc<Shaping>>,
+}
+
+/// What the writer thread is asked to do, in order.
+pub(crate) enum WriterMsg {
+    /// Commit a batch.
+    Write(WriteBatch),
+    /// Answer which ids a table holds (after every batch queued before).
+    Ids(String, IdQuery, oneshot::Sender<Result<Vec<String>, SyncError>>),
+}
+
+/// Asks the run's destination which ids it holds. Queries travel the same
+/// ordered channel as the writes, so a stream's earlier batches are
+/// committed before its query is answered.
+#[derive(Clone)]
+pub struct IdReader {
+    tx: mpsc::Sender<WriterMsg>,
+}
+
+impl std::fmt::Debug for IdReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdReader")
+    }
+}
+
+impl IdReader {
+    /// Ids of `table`'s parent rows that `query` selects.
+    pub async fn ids(&self, table: &str, query: IdQuery) -> Result<Vec<String>, SyncError> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || SyncError::Destination("the destination stopped".into());
+        self.tx
+            .send(WriterMsg::Ids(table.to_owned(), query, reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
 }
 
 /// Everything a stream task needs besides its definition.
@@ -307,14 +342,21 @@ impl Engine {
         .await
         .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))??;
 
-        let (tx, mut rx) = mpsc::channel::<WriteBatch>(self.options.channel_capacity.max(1));
+        let (tx, mut rx) = mpsc::channel::<WriterMsg>(self.options.channel_capacity.max(1));
         let writer = tokio::task::spawn_blocking(move || -> (D, BTreeMap<String, WriteStats>, Option<SyncError>) {
             let mut stats: BTreeMap<String, WriteStats> = BTreeMap::new();
-            while let Some(batch) = rx.blocking_recv() {
-                let stream = batch.stream.clone();
-                match dest.write(batch) {
-                    Ok(s) => *stats.entry(stream).or_default() += s,
-                    Err(err) => return (dest, stats, Some(err)),
+            while let Some(msg) = rx.blocking_recv() {
+                match msg {
+                    WriterMsg::Write(batch) => {
+                        let stream = batch.stream.clone();
+                        match dest.write(batch) {
+                            Ok(s) => *stats.entry(stream).or_default() += s,
+                            Err(err) => return (dest, stats, Some(err)),
+                        }
+                    }
+                    WriterMsg::Ids(table, query, reply) => {
+                        let _ = reply.send(dest.ids(&table, &query));
+                    }
                 }
             }
             (dest, stats, None)
@@ -346,6 +388,13 @@ impl Engine {
                 run_started: started_at,
                 excluded: Arc::new(selection.excluded_children(r)),
                 resolved_only: self.options.resolved_only,
+                // Reconciling compares stored ids and instants with the
+                // source's: only possible when both are stored as sent.
+                ids: ["id", "updated_at"]
+                    .iter()
+                    .all(|c| selection.keeps_plain(&name, c))
+                    .then(|| IdReader { tx: tx.clone() }),
+                first_load: self.options.first_load,
             };
             let run = StreamRun {
                 name,
@@ -468,7 +517,7 @@ async fn run_stream(
     stream: Arc<dyn StreamDef>,
     run: StreamRun,
     ctx: StreamContext,
-    tx: mpsc::Sender<WriteBatch>,
+    tx: mpsc::Sender<WriterMsg>,
     progress: Option<ProgressFn>,
     unauthorized: Arc<AtomicBool>,
 ) -> StreamReport {
@@ -504,7 +553,7 @@ async fn run_stream(
                     hard: run.hard_delete,
                     at: run.run_started,
                 });
-                if tx.send(wb).await.is_err() {
+                if tx.send(WriterMsg::Write(wb)).await.is_err() {
                     break Some("the destination stopped".to_owned());
                 }
             }
@@ -527,6 +576,7 @@ async fn run_stream(
                 break Some(e.to_string());
             }
         };
+        report.reconciled += batch.reconciled;
         let (records, deletes) = shape_all(&run.shaping, batch.records, &run, hard);
         let fetched = (records.len() + deletes.len()) as u64;
         report.records += fetched;
@@ -551,10 +601,15 @@ async fn run_stream(
             s.at = run.run_started;
             sweep_fits(&run.shaping.tables.parent, s, &name)
         });
+        wb.mark_deleted = batch.vanished;
+        if hard {
+            wb.deletes.append(&mut wb.mark_deleted);
+        }
         wb.bookmark = batch.bookmark.map(|b| b.to_json());
-        // Keyset pages and webhook events can cross: the newest copy wins.
+        // Keyset pages, list pages, fetches by id and webhook events can
+        // cross: the newest copy wins.
         wb.newest_wins = mode == Mode::Update;
-        if tx.send(wb).await.is_err() {
+        if tx.send(WriterMsg::Write(wb)).await.is_err() {
             break Some("the destination stopped".to_owned());
         }
     };

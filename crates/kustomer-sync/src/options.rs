@@ -101,6 +101,10 @@ pub struct SyncOptions {
     pub max_concurrent_streams: usize,
     /// Batches buffered between fetching and loading.
     pub channel_capacity: usize,
+    /// How a first load (or re-sync) of an incremental table reads: `lists`
+    /// (GET lists and search at once, reconciled; all history) or
+    /// `search_only` (the last two years).
+    pub first_load: crate::streams::FirstLoadMode,
 }
 
 impl Default for SyncOptions {
@@ -120,6 +124,7 @@ impl Default for SyncOptions {
             search_page_size: 500,
             max_concurrent_streams: 4,
             channel_capacity: 8,
+            first_load: Default::default(),
         }
     }
 }
@@ -474,6 +479,12 @@ impl SyncOptionsBuilder {
         self
     }
 
+    /// How a first load reads (`FirstLoadMode::Lists` by default).
+    pub fn first_load(mut self, mode: crate::streams::FirstLoadMode) -> Self {
+        self.opts.first_load = mode;
+        self
+    }
+
     /// The options, validated (see [`SyncOptions::validate`]).
     pub fn build(self) -> Result<SyncOptions, SyncError> {
         self.opts.validate()?;
@@ -504,6 +515,7 @@ mod tests {
         search_page_size = 200
         max_concurrent_streams = 2
         channel_capacity = 16
+        first_load = "search_only"
     "#;
 
     fn message(e: SyncError) -> String {
@@ -529,6 +541,7 @@ mod tests {
             search_page_size: 200,
             max_concurrent_streams: 2,
             channel_capacity: 16,
+            first_load: crate::streams::FirstLoadMode::SearchOnly,
         }
     }
 
@@ -562,6 +575,7 @@ mod tests {
             .search_page_size(200)
             .max_concurrent_streams(2)
             .channel_capacity(16)
+            .first_load(crate::streams::FirstLoadMode::SearchOnly)
             .build()
             .unwrap();
         assert_eq!(built, SyncOptions::from_toml_str(EVERY_KEY).unwrap());

@@ -28,6 +28,9 @@ pub struct StreamReport {
     pub finished_at: Option<DateTime<Utc>>,
     /// Records fetched (after de-duplication).
     pub records: u64,
+    /// Records a first load's reconciliation fetched by id or found gone
+    /// (what offset paging over the live lists skipped).
+    pub reconciled: u64,
     /// What the destination changed.
     pub written: WriteStats,
     /// Requests, 429s and retries of this stream.

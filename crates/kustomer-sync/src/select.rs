@@ -66,6 +66,13 @@ fn by_table(specs: &[String]) -> HashMap<String, HashSet<String>> {
 }
 
 impl Selection {
+    /// Whether `table.column` is stored as the API sends it (neither
+    /// excluded nor hashed): what comparing stored ids with the source needs.
+    pub fn keeps_plain(&self, table: &str, column: &str) -> bool {
+        let listed = |m: &HashMap<String, HashSet<String>>| m.get(table).is_some_and(|c| c.contains(column));
+        !listed(&self.exclude_columns) && !listed(&self.hash_columns)
+    }
+
     /// The selection of `opts` (which it validates first).
     pub fn new(opts: &SyncOptions) -> Result<Selection, SyncError> {
         opts.validate()?;

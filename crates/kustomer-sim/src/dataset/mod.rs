@@ -3,7 +3,8 @@
 //! Generation runs in three steps so the data is internally consistent:
 //! 1. a timeline: creation times top-down (a conversation starts after its customer,
 //!    messages follow their conversation), update times bottom-up (a parent is
-//!    updated no earlier than its children);
+//!    updated no earlier than its children), aged when the history is longer than
+//!    search's two-year window ([`Aging`]);
 //! 2. rendering, top-down, each record from its [`Draft`] and its rendered parents,
 //!    then summaries (counts, first/last message, klass links) from the children;
 //! 3. bulk updates ([`ties`]);
@@ -195,7 +196,73 @@ impl Skeleton {
             let own = cust.0 + rng.range(0, DAY);
             cust.1 = t.cap(own.max(cust_last[c] + rng.range(0, 3 * SEC)));
         }
+        if let Some(aging) = Aging::new(t) {
+            s.age(aging);
+        }
         s
+    }
+
+    /// Moves every instant back in time by [`Aging::apply`]: monotone, so every
+    /// order (created ≤ updated, parents updated after children, message sequence)
+    /// survives.
+    fn age(&mut self, a: Aging) {
+        for (created, updated) in &mut self.customers {
+            (*created, *updated) = (a.apply(*created), a.apply(*updated));
+        }
+        for (_, created, updated) in self.conversations.iter_mut().chain(&mut self.notes) {
+            (*created, *updated) = (a.apply(*created), a.apply(*updated));
+        }
+        for (_, _, created, updated) in self.messages.iter_mut().chain(&mut self.kobjects) {
+            (*created, *updated) = (a.apply(*created), a.apply(*updated));
+        }
+    }
+}
+
+/// The real API's search window: two years (spec §4).
+const SEARCH_WINDOW: i64 = 730 * DAY;
+
+/// Ages a history longer than the search window so that most customers,
+/// conversations and messages lie outside it, as in a real org of that age
+/// (its early customers long dormant), and archive search has something to find.
+///
+/// Left alone, the timeline piles updates up near the clock (a customer is
+/// updated with its latest conversation, and later edits land anywhere up to now),
+/// so only about a tenth of the customers of a five-year org would be older than
+/// two years. Aging maps an instant's age piecewise linearly: ages up to the knee
+/// `W³/S²` (W = window, S = span; 47 days for five years) stretch onto the window,
+/// older ages compress onto the rest of the span. Histories of at most two years
+/// are not aged (the knee is then at least the window), so their output does not
+/// change.
+#[derive(Debug, Clone, Copy)]
+struct Aging {
+    now: i64,
+    span: i64,
+    knee: i64,
+}
+
+impl Aging {
+    /// `None` when `t`'s history fits in the search window.
+    fn new(t: Timeline) -> Option<Aging> {
+        let (w, s) = (i128::from(SEARCH_WINDOW), i128::from(t.span));
+        let knee = i64::try_from(w * w * w / (s * s)).ok()?.max(MS);
+        (t.span > SEARCH_WINDOW).then_some(Aging {
+            now: t.now,
+            span: t.span,
+            knee,
+        })
+    }
+
+    /// The aged instant: ages `0..=knee` map onto `0..=window`, `knee..=span` onto
+    /// `window..=span` (i128, so it is exact and monotone).
+    fn apply(&self, at: i64) -> i64 {
+        let age = i128::from((self.now - at).max(0));
+        let (w, s, k) = (i128::from(SEARCH_WINDOW), i128::from(self.span), i128::from(self.knee));
+        let aged = if age <= k {
+            age * w / k
+        } else {
+            w + (age - k) * (s - w) / (s - k)
+        };
+        self.now - i64::try_from(aged).unwrap_or(i64::MAX / 2)
     }
 }
 

@@ -1,6 +1,8 @@
 //! Destinations: where rows land. Every destination implements
 //! [`Destination`]; the engine never knows which one it writes to.
 
+#[cfg(any(feature = "duckdb", feature = "parquet"))]
+pub mod arrow;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 #[cfg(feature = "parquet")]
@@ -160,6 +162,9 @@ pub struct WriteBatch {
     pub companions: Vec<Companion>,
     /// Marks (or removes) rows that vanished, after the records are written.
     pub sweep: Option<Sweep>,
+    /// Ids of parents to mark deleted (soft) because the source no longer has
+    /// them (a fetch by id answered 404); their child rows stay.
+    pub mark_deleted: Vec<String>,
     /// The stream's new bookmark, if it moves.
     pub bookmark: Option<String>,
     /// Skip records older (by `updated_at`) than the row already stored:
@@ -177,6 +182,7 @@ impl WriteBatch {
             deletes: Vec::new(),
             companions: Vec::new(),
             sweep: None,
+            mark_deleted: Vec::new(),
             bookmark: None,
             newest_wins: false,
         }
@@ -205,6 +211,18 @@ impl std::ops::AddAssign for WriteStats {
     }
 }
 
+/// Which parent rows [`Destination::ids`] returns: every bound is optional
+/// and they combine with AND.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IdQuery {
+    /// `updated_at >= from`.
+    pub updated_from: Option<DateTime<Utc>>,
+    /// `updated_at < before`.
+    pub updated_before: Option<DateTime<Utc>>,
+    /// Written at or after this instant (`_synced_at >= since`).
+    pub synced_since: Option<DateTime<Utc>>,
+}
+
 /// A place rows are loaded into.
 ///
 /// Implementations must make [`Destination::write`] atomic: after a crash at
@@ -225,6 +243,14 @@ pub trait Destination: Send + 'static {
     /// rather than per batch (Parquet) makes the run visible here.
     fn finish(&mut self) -> Result<(), SyncError> {
         Ok(())
+    }
+    /// Ids of the parent rows of `table` that `query` selects, deleted rows
+    /// included (a first load's reconciliation compares them with the
+    /// source's own counts). A destination that cannot answer says so with
+    /// an error, and the reconciliation is skipped with a warning.
+    fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
+        let _ = (table, query);
+        Err(SyncError::Destination("this destination cannot list ids".into()))
     }
 }
 
@@ -248,6 +274,9 @@ impl Destination for Box<dyn Destination> {
     fn finish(&mut self) -> Result<(), SyncError> {
         (**self).finish()
     }
+    fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
+        (**self).ids(table, query)
+    }
 }
 
 /// Opens the destination a `--dest` value names:
@@ -255,6 +284,7 @@ impl Destination for Box<dyn Destination> {
 /// has `?schema=NAME`), `parquet://DIR`, or else a DuckDB file path.
 /// Each form needs its cargo feature.
 pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
+    #[allow(unused_variables)] // with every feature on, no form is missing
     let missing = |feature: &str| {
         SyncError::Config(format!(
             "--dest {spec}: this build lacks the `{feature}` feature of kustomer-sync"

@@ -3,6 +3,7 @@
 
 mod audit;
 mod detail;
+mod first_load;
 mod list;
 mod search;
 mod shape;
@@ -16,6 +17,7 @@ use kustomer_models::{Entity, FlatRecord};
 
 pub use audit::AuditLogStream;
 pub use detail::{Detail, DetailSource};
+pub use first_load::{FirstLoad, ListSource};
 pub use list::{GetStream, RawParser, RawPaths, RawStream};
 pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
 #[cfg(feature = "webhook")]
@@ -70,6 +72,25 @@ pub struct StreamContext {
     pub excluded: Arc<std::collections::HashSet<String>>,
     /// Only conversations whose status is done, with their messages and notes.
     pub resolved_only: bool,
+    /// Reads the destination's ids (a first load's reconciliation); `None`
+    /// when the stream runs without an engine.
+    pub ids: Option<crate::engine::IdReader>,
+    /// How a first load (or re-sync) of a search stream reads.
+    pub first_load: FirstLoadMode,
+}
+
+/// How a first load (no bookmark yet, or a re-sync) of an incremental
+/// stream reads the org.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum FirstLoadMode {
+    /// GET lists on the org budget for the older part and search for the
+    /// newer, at once; then reconciled with the org's counts.
+    #[default]
+    Lists,
+    /// Search only: sees the last two years (the peers' way; for comparison).
+    SearchOnly,
 }
 
 /// Flattened records of one page and the bookmark that covers them.
@@ -83,6 +104,11 @@ pub struct Batch {
     /// After a complete read: rows not seen since this instant vanished
     /// (the engine fills in how they are deleted).
     pub sweep: Option<Sweep>,
+    /// Ids of records the source no longer has (a fetch by id answered
+    /// 404): marked deleted, or removed with hard deletes.
+    pub vanished: Vec<String>,
+    /// How many of these records a reconciliation fetched or found gone.
+    pub reconciled: u64,
     /// The bookmark after them (incremental streams).
     pub bookmark: Option<Bookmark>,
 }

@@ -12,8 +12,9 @@ use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord, Row};
 
 use super::detail::{list_of_parent, DetailSource};
+use super::first_load::{FirstLoad, FirstLoadPlan, ListSource};
 use super::shape::Shaper;
-use super::{Batch, Mode, StreamContext, StreamDef};
+use super::{Batch, FirstLoadMode, Mode, StreamContext, StreamDef};
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
@@ -110,10 +111,58 @@ pub struct SearchStream<E> {
     split_klasses: bool,
     details: Vec<Arc<dyn DetailSource>>,
     resolved: Option<ResolvedOnly>,
+    list: Option<ListSource>,
     _entity: PhantomData<fn() -> E>,
 }
 
+/// Every detail list of every record, fetched as one unordered stream so
+/// as many requests are in flight as the budget takes, then attached as
+/// child rows (an excluded source gets empty lists, keeping positions).
+async fn attach_details(
+    records: &mut [FlatRecord],
+    details: &Arc<Vec<Option<Arc<dyn DetailSource>>>>,
+    client: &Client,
+) -> Result<(), SyncError> {
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let jobs: Vec<(usize, String)> = (0..details.len())
+        .filter(|&i| details[i].is_some())
+        .flat_map(|i| ids.iter().map(move |id| (i, id.clone())))
+        .collect();
+    let (sources, c) = (details.clone(), client.clone());
+    // Unordered, so one slow answer never holds the others' slots.
+    let mut fetched: Vec<(usize, Vec<Row>)> = futures::stream::iter(jobs.into_iter().enumerate())
+        .map(move |(k, (i, id))| {
+            let fetch = match &sources[i] {
+                Some(source) => source.fetch(c.clone(), id),
+                None => Box::pin(async { Ok(Vec::new()) }),
+            };
+            async move { fetch.await.map(|rows| (k, rows)) }
+        })
+        .buffer_unordered(DETAIL_CONCURRENCY)
+        .try_collect()
+        .await?;
+    fetched.sort_unstable_by_key(|(k, _)| *k);
+    // Source-major order: one entry per record for each fetched source.
+    let mut fetched = fetched.into_iter();
+    for source in details.iter() {
+        for r in records.iter_mut() {
+            r.children.push(match source {
+                Some(_) => fetched.next().map(|(_, rows)| rows).unwrap_or_default(),
+                None => Vec::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl<E: Entity> SearchStream<E> {
+    /// A first load (or re-sync) reads these GET lists on the org budget
+    /// beside search (see [`FirstLoad`]).
+    pub fn with_list(mut self, list: ListSource) -> Self {
+        self.list = Some(list);
+        self
+    }
+
     /// A search stream over `context`.
     pub fn new(context: QueryContext) -> Self {
         SearchStream {
@@ -122,6 +171,7 @@ impl<E: Entity> SearchStream<E> {
             split_klasses: false,
             details: Vec::new(),
             resolved: None,
+            list: None,
             _entity: PhantomData,
         }
     }
@@ -209,6 +259,26 @@ impl<E: Entity> StreamDef for SearchStream<E> {
                 .collect(),
         );
         let client = ctx.client.clone();
+        let first_load = match (&self.list, &ctx.bookmark) {
+            _ if ctx.first_load != FirstLoadMode::Lists || resolved.is_some() => None,
+            (Some(list), None) => Some(*list),
+            (Some(list), Some(b)) if b.first_load.is_some() => Some(*list),
+            _ => None,
+        };
+        if let Some(list) = first_load {
+            let plan = FirstLoadPlan {
+                client: client.clone(),
+                context: self.context.clone(),
+                lists: list,
+                klasses: ctx.discovery.klasses.iter().map(|k| k.klass.clone()).collect(),
+                ids: ctx.ids.clone(),
+                table: ctx.tables.parent.name.clone(),
+                run_started: ctx.run_started,
+                start_date: ctx.start_date,
+                shaper: shaper.clone(),
+            };
+            return first_load_batches::<E>(plan, ctx.bookmark.unwrap_or_default(), details, client);
+        }
         let mut start = ctx.bookmark.unwrap_or_default();
         if start.updated_at.is_none() && start.full_read_started.is_none() {
             start.full_read_started = Some(ctx.run_started);
@@ -223,37 +293,7 @@ impl<E: Entity> StreamDef for SearchStream<E> {
             while let Some(b) = keyset.try_next().await? {
                 last = b.bookmark.clone();
                 let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
-                // Every detail list of every record in one ordered stream, so
-                // as many requests are in flight as the budget can take.
-                let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-                let jobs: Vec<(usize, String)> = (0..details.len())
-                    .filter(|&i| details[i].is_some())
-                    .flat_map(|i| ids.iter().map(move |id| (i, id.clone())))
-                    .collect();
-                let (sources, c) = (details.clone(), client.clone());
-                // Unordered, so one slow answer never holds the others' slots.
-                let mut fetched: Vec<(usize, Vec<Row>)> = futures::stream::iter(jobs.into_iter().enumerate())
-                    .map(move |(k, (i, id))| {
-                        let fetch = match &sources[i] {
-                            Some(source) => source.fetch(c.clone(), id),
-                            None => Box::pin(async { Ok(Vec::new()) }),
-                        };
-                        async move { fetch.await.map(|rows| (k, rows)) }
-                    })
-                    .buffer_unordered(DETAIL_CONCURRENCY)
-                    .try_collect()
-                    .await?;
-                fetched.sort_unstable_by_key(|(k, _)| *k);
-                // Source-major order: one entry per record for each fetched source.
-                let mut fetched = fetched.into_iter();
-                for source in details.iter() {
-                    for r in records.iter_mut() {
-                        r.children.push(match source {
-                            Some(_) => fetched.next().map(|(_, rows)| rows).unwrap_or_default(),
-                            None => Vec::new(),
-                        });
-                    }
-                }
+                attach_details(&mut records, &details, &client).await?;
                 let mut batch = Batch::new(records, Some(b.bookmark));
                 for (stream, reader) in &companions {
                     let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
@@ -275,4 +315,51 @@ impl<E: Entity> StreamDef for SearchStream<E> {
         }
         .boxed()
     }
+}
+
+/// A first load: lists and search at once, then the reconciliation, then
+/// the sweep of what a full read did not see (all history: the lists see it).
+fn first_load_batches<E: Entity>(
+    plan: FirstLoadPlan,
+    mut bm: crate::bookmark::Bookmark,
+    details: Arc<Vec<Option<Arc<dyn DetailSource>>>>,
+    client: Client,
+) -> BoxStream<'static, Result<Batch, SyncError>> {
+    async_stream::try_stream! {
+        if bm.full_read_started.is_none() {
+            bm.full_read_started = Some(plan.run_started);
+        }
+        if bm.first_load.is_none() {
+            let split = plan.choose_split().await?;
+            bm.first_load = Some(FirstLoad { split, next_page: Default::default(), lists_done: Vec::new() });
+        }
+        let mut last = bm.clone();
+        for phase in 0..2 {
+            let steps = if phase == 0 { plan.load::<E>(last.clone()) } else { plan.reconcile::<E>(last.clone()) };
+            futures::pin_mut!(steps);
+            while let Some(step) = steps.try_next().await? {
+                last = step.bookmark.clone();
+                let mut records = step.records;
+                attach_details(&mut records, &details, &client).await?;
+                let mut batch = Batch::new(records, Some(step.bookmark));
+                batch.vanished = step.vanished;
+                batch.reconciled = step.mended;
+                yield batch;
+            }
+        }
+        // Search takes over where the split left it.
+        if let Some(fl) = last.first_load.take() {
+            if last.updated_at.is_none() {
+                last.updated_at = Some(fl.split);
+                last.ids_at.clear();
+                last.complete = false;
+            }
+        }
+        if let Some(before) = last.full_read_started.take() {
+            let since = plan.start_date.map(|s| ("updated_at".to_owned(), s));
+            let sweep = Sweep { before, since, hard: false, at: before };
+            yield Batch { sweep: Some(sweep), ..Batch::new(Vec::new(), Some(last)) };
+        }
+    }
+    .boxed()
 }

@@ -1,0 +1,175 @@
+//! First-load benchmark: a five-year-old simulated org loaded twice, once
+//! through search alone (the peers' way: 100 searches a minute, and only the
+//! last two years) and once through the GET lists and search at once.
+//!
+//! ```text
+//! cargo run --release --example bench_first_load
+//! cargo run --release --example bench_first_load -- --scale 4 --rate-limit 1000 --search-rate-limit 100
+//! ```
+//! Prints, per mode: records loaded, requests per budget, wall time, the
+//! floor of each budget (its requests ÷ its allowed rate under the usage
+//! ceiling), and the ratio of the two-budget load to the search-only floor
+//! (the time search alone needs for every record: records ÷ 500 a page).
+//!
+//! Rates default to ten times Kustomer's Ultimate plan (2,000/min) and search
+//! limit (100/min) with a tenth of the latency, so it runs in about a minute:
+//! every ratio is the same as at the real rates, ten times slower.
+
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use kustomer::api::Client;
+use kustomer::sync::dest::duckdb::DuckDbDestination;
+use kustomer::sync::{Engine, FirstLoadMode, SyncOptions};
+use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// The org's rate limit per minute.
+    #[arg(long, default_value_t = 20_000)]
+    rate_limit: u32,
+    /// The search sub-limit per minute.
+    #[arg(long, default_value_t = 1_000)]
+    search_rate_limit: u32,
+    /// Per-request latency range in milliseconds.
+    #[arg(long, default_value = "5-20")]
+    latency_ms: String,
+    /// Share of the limits the sync may use.
+    #[arg(long, default_value_t = 0.9)]
+    usage_ceiling: f64,
+    /// Org size multiplier (1: 5,000 customers, 8,000 conversations, 20,000 messages, …).
+    #[arg(long, default_value_t = 1)]
+    scale: usize,
+    /// Skip the search-only run.
+    #[arg(long)]
+    lists_only: bool,
+}
+
+const TABLES: [&str; 6] = ["customers", "conversations", "messages", "notes", "companies", "kobjects"];
+const KINDS: [Kind; 6] = [
+    Kind::Customer,
+    Kind::Conversation,
+    Kind::Message,
+    Kind::Note,
+    Kind::Company,
+    Kind::KObject,
+];
+
+struct Run {
+    loaded: i64,
+    requests: u64,
+    searches: u64,
+    throttled: u64,
+    wall: Duration,
+}
+
+async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow::Result<Run> {
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .token(sim.token())
+        .rate_limit(args.rate_limit)
+        .search_rate_limit(args.search_rate_limit)
+        .usage_ceiling(args.usage_ceiling)
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let dest = DuckDbDestination::open(dir.path().join("bench.duckdb"))?;
+    let options = SyncOptions {
+        tables: Some(TABLES.map(String::from).to_vec()),
+        // Per-parent detail lists cost the same in both modes: leave them out.
+        exclude_tables: [
+            "conversation_events",
+            "conversation_times",
+            "conversation_forwards",
+            "conversation_attachments",
+            "customer_drafts",
+            "customer_merges",
+        ]
+        .map(String::from)
+        .to_vec(),
+        first_load: mode,
+        max_concurrent_streams: 6,
+        ..SyncOptions::default()
+    };
+    let started = Instant::now();
+    let (report, dest) = Engine::new(client, options).run(dest).await?;
+    let wall = started.elapsed();
+    anyhow::ensure!(report.is_success(), "the sync failed:\n{report}");
+    let mut loaded = 0;
+    for t in TABLES {
+        let n: i64 = dest
+            .connection()
+            .query_row(&format!("SELECT count(*) FROM {t} WHERE NOT _deleted"), [], |r| r.get(0))?;
+        loaded += n;
+    }
+    Ok(Run {
+        loaded,
+        requests: report.client.requests,
+        searches: report.client.search_requests,
+        throttled: report.client.throttled,
+        wall,
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let (lo, hi) = args
+        .latency_ms
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
+        .ok_or_else(|| anyhow::anyhow!("--latency-ms LO-HI"))?;
+    let s = args.scale;
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize {
+            customers: 5_000 * s,
+            conversations: 8_000 * s,
+            messages: 20_000 * s,
+            notes: 3_000 * s,
+            companies: 500 * s,
+            kobjects: 1_500 * s,
+            ..OrgSize::demo()
+        },
+        history_days: 1825,
+        org_rate_limit: Some(args.rate_limit),
+        search_rate_limit: Some(args.search_rate_limit),
+        latency: Duration::from_millis(lo)..Duration::from_millis(hi.max(lo + 1)),
+        ..SimConfig::default()
+    })
+    .await?;
+    let live: usize = sim.with_org(|org| KINDS.iter().map(|k| org.live_records(*k).len()).sum());
+    let per_s = |per_min: u32| f64::from(per_min) * args.usage_ceiling / 60.0;
+    let (org_rate, search_rate) = (per_s(args.rate_limit), per_s(args.search_rate_limit));
+    // Search alone, could it see everything: one request per 500 records.
+    let search_only_floor = (live as f64 / 500.0).ceil() / search_rate;
+    println!(
+        "org: {live} live records over five years; limits {}/min (search {}/min), ceiling {}, latency {}ms",
+        args.rate_limit, args.search_rate_limit, args.usage_ceiling, args.latency_ms
+    );
+    let report = |name: &str, r: &Run| {
+        let floor_search = r.searches as f64 / search_rate;
+        let floor_org = r.requests as f64 / org_rate;
+        println!(
+            "{name:<12} loaded {:>7} of {live} | {:>5} requests ({:>4} search) | 429s {} | wall {:>6.1} s | floors: search {:>6.1} s, org {:>6.1} s",
+            r.loaded,
+            r.requests,
+            r.searches,
+            r.throttled,
+            r.wall.as_secs_f64(),
+            floor_search,
+            floor_org
+        );
+    };
+    if !args.lists_only {
+        let r = first_load(&args, &sim, FirstLoadMode::SearchOnly).await?;
+        report("search only", &r);
+    }
+    let r = first_load(&args, &sim, FirstLoadMode::Lists).await?;
+    report("both", &r);
+    println!(
+        "search-only floor for all {live} records: {search_only_floor:.1} s; both budgets: wall {:.1} s = {:.2} × that floor (target ≤ 0.40)",
+        r.wall.as_secs_f64(),
+        r.wall.as_secs_f64() / search_only_floor
+    );
+    sim.shutdown().await;
+    Ok(())
+}
