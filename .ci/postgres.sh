@@ -10,7 +10,7 @@ kustomer_pg_start() {
     return 0
   fi
   local bin
-  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1) || true
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     if [ "$(id -u)" != 0 ]; then
       echo "postgres: not installed; run as root or: apt-get install postgresql" >&2
@@ -39,9 +39,12 @@ kustomer_pg_start() {
   fi
   KUSTOMER_PG_BIN=$bin
   trap kustomer_pg_stop EXIT
-  "${as_pg[@]}" "$bin/initdb" -D "$KUSTOMER_PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+  "${as_pg[@]}" "$bin/initdb" -D "$KUSTOMER_PG_DIR/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null ||
+    { echo "postgres: initdb failed" >&2; return 1; }
+  # fsync off: a throwaway server, faster tests.
   "${as_pg[@]}" "$bin/pg_ctl" -D "$KUSTOMER_PG_DIR/data" -l "$KUSTOMER_PG_DIR/server.log" -w \
-    -o "-c listen_addresses=127.0.0.1 -p $port -k $KUSTOMER_PG_DIR -c fsync=off" start >/dev/null
+    -o "-c listen_addresses=127.0.0.1 -p $port -k $KUSTOMER_PG_DIR -c fsync=off" start >/dev/null ||
+    { echo "postgres: the server did not start:" >&2; cat "$KUSTOMER_PG_DIR/server.log" >&2; return 1; }
   export KUSTOMER_TEST_PG="postgres://postgres@127.0.0.1:$port/postgres"
   echo "postgres: $("$bin/postgres" --version) at $KUSTOMER_TEST_PG (data in $KUSTOMER_PG_DIR)"
 }

@@ -45,7 +45,14 @@ struct Args {
     lists_only: bool,
 }
 
-const TABLES: [&str; 6] = ["customers", "conversations", "messages", "notes", "companies", "kobjects"];
+const TABLES: [&str; 6] = [
+    "customers",
+    "conversations",
+    "messages",
+    "notes",
+    "companies",
+    "kobjects",
+];
 const KINDS: [Kind; 6] = [
     Kind::Customer,
     Kind::Conversation,
@@ -98,7 +105,9 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
     for t in TABLES {
         let n: i64 = dest
             .connection()
-            .query_row(&format!("SELECT count(*) FROM {t} WHERE NOT _deleted"), [], |r| r.get(0))?;
+            .query_row(&format!("SELECT count(*) FROM {t} WHERE NOT _deleted"), [], |r| {
+                r.get(0)
+            })?;
         loaded += n;
     }
     Ok(Run {

@@ -6,7 +6,7 @@
 mod support;
 
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::{Engine, SyncOptions};
+use kustomer::sync::{Engine, FirstLoadMode, SyncOptions};
 use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
 use support::{assert_destination_equals_simulator, sim_client};
 
@@ -36,10 +36,12 @@ async fn first_sync_then_only_the_changes() {
     let path = dir.path().join("k.duckdb");
     let client = sim_client(&sim);
 
-    // First sync: everything.
+    // First sync: everything, through search (tests/first_load.rs covers
+    // the GET lists).
     let dest = DuckDbDestination::open(&path).unwrap();
     let opts = SyncOptions {
         search_page_size: 50,
+        first_load: FirstLoadMode::SearchOnly,
         ..SyncOptions::default()
     };
     let (report, dest) = Engine::new(client.clone(), opts).run(dest).await.unwrap();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kustomer::api::{Client, RetryPolicy};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::{Engine, RunReport, SyncOptions};
+use kustomer::sync::{Engine, FirstLoadMode, RunReport, SyncOptions};
 use kustomer_sim::{Fault, FaultRule, Kind, Method, OrgSize, Reset, SimConfig, Simulator};
 use support::assert_destination_equals_simulator;
 
@@ -154,7 +154,11 @@ async fn short_pages_are_not_taken_for_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.duckdb");
     sim.inject(FaultRule::new(Fault::ShortPage, SEARCH).times(5));
-    let (report, dest) = Engine::new(client(&sim), options())
+    let search_only = SyncOptions {
+        first_load: FirstLoadMode::SearchOnly,
+        ..options()
+    };
+    let (report, dest) = Engine::new(client(&sim), search_only)
         .run(DuckDbDestination::open(&path).unwrap())
         .await
         .unwrap();

@@ -16,7 +16,14 @@ use kustomer::sync::{Engine, FirstLoadMode, SyncOptions};
 use kustomer_sim::{Kind, Method, OrgSize, SimConfig, Simulator};
 use support::{assert_live_equals_simulator, sim_client};
 
-const INCREMENTAL: [&str; 6] = ["customers", "conversations", "messages", "notes", "companies", "kobjects"];
+const INCREMENTAL: [&str; 6] = [
+    "customers",
+    "conversations",
+    "messages",
+    "notes",
+    "companies",
+    "kobjects",
+];
 const DETAIL: [&str; 6] = [
     "conversation_events",
     "conversation_times",
@@ -66,7 +73,9 @@ fn older_than_window(sim: &Simulator, kind: Kind) -> (usize, usize) {
 
 fn live_count(dest: &DuckDbDestination, table: &str) -> i64 {
     dest.connection()
-        .query_row(&format!("SELECT count(*) FROM {table} WHERE NOT _deleted"), [], |r| r.get(0))
+        .query_row(&format!("SELECT count(*) FROM {table} WHERE NOT _deleted"), [], |r| {
+            r.get(0)
+        })
         .unwrap()
 }
 
@@ -82,7 +91,10 @@ async fn five_years_of_history_load_whole_while_the_org_changes_under_the_lists(
     // never reach search either), old messages are updated, new ones arrive.
     let deleted: Vec<String> = sim.with_org(|org| {
         let live = org.live_records(Kind::Note);
-        live.iter().take(3).map(|r| r["id"].as_str().unwrap().to_owned()).collect()
+        live.iter()
+            .take(3)
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
     });
     {
         let deleted = deleted.clone();
@@ -269,7 +281,9 @@ async fn a_first_load_killed_midway_resumes_and_ends_equal_to_a_clean_one() {
         assert_eq!(unfinished, 0, "every first load finished");
     }
     let live: i64 = conn
-        .query_row("SELECT count(*) FROM crashed.customers WHERE NOT _deleted", [], |r| r.get(0))
+        .query_row("SELECT count(*) FROM crashed.customers WHERE NOT _deleted", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(live as usize, older_than_window(&sim, Kind::Customer).1);
     sim.shutdown().await;

@@ -50,9 +50,13 @@ where
             .build()
             .map_err(|e| e.to_string())?;
         rt.block_on(async move {
-            let (client, conn) = tokio_postgres::connect(&url, NoTls)
-                .await
-                .map_err(|e| format!("cannot connect to the test server: {e}"))?;
+            let (client, conn) =
+                tokio_postgres::connect(&url, NoTls)
+                    .await
+                    .map_err(|e| match std::error::Error::source(&e) {
+                        Some(why) => format!("cannot connect to the test server: {e}: {why}"),
+                        None => format!("cannot connect to the test server: {e}"),
+                    })?;
             let conn = tokio::spawn(conn);
             let out = f(client).await;
             conn.abort();

@@ -35,7 +35,8 @@ fn outbound_accounts(_: &str, body: &[u8]) -> Result<Vec<FlatRecord>, DecodeErro
 pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
     vec![
         Arc::new(
-            SearchStream::<Customer>::new(QueryContext::Customer).with_list(ListSource::Path("/v1/customers"))
+            SearchStream::<Customer>::new(QueryContext::Customer)
+                .with_list(ListSource::Path("/v1/customers"))
                 .with_custom("customer")
                 .with_detail(Detail::<CustomerDraft>::new(
                     "/v1/customers/{id}/drafts",
@@ -49,7 +50,8 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
                 )),
         ),
         Arc::new(
-            SearchStream::<Conversation>::new(QueryContext::Conversation).with_list(ListSource::Path("/v1/conversations"))
+            SearchStream::<Conversation>::new(QueryContext::Conversation)
+                .with_list(ListSource::Path("/v1/conversations"))
                 .with_custom("conversation")
                 .with_detail(Detail::<ConversationEvent>::new(
                     "/v1/conversations/{id}/events",
@@ -89,10 +91,22 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
                     ],
                 ),
         ),
-        Arc::new(SearchStream::<Message>::new(QueryContext::Message).with_list(ListSource::Path("/v1/messages")).with_custom("message")),
+        Arc::new(
+            SearchStream::<Message>::new(QueryContext::Message)
+                .with_list(ListSource::Path("/v1/messages"))
+                .with_custom("message"),
+        ),
         Arc::new(SearchStream::<Note>::new(QueryContext::Note).with_list(ListSource::Path("/v1/notes"))),
-        Arc::new(SearchStream::<Company>::new(QueryContext::Company).with_list(ListSource::Path("/v1/companies")).with_custom("company")),
-        Arc::new(SearchStream::<KObject>::new(QueryContext::Kobject).with_list(ListSource::Klasses).with_klass_tables()),
+        Arc::new(
+            SearchStream::<Company>::new(QueryContext::Company)
+                .with_list(ListSource::Path("/v1/companies"))
+                .with_custom("company"),
+        ),
+        Arc::new(
+            SearchStream::<KObject>::new(QueryContext::Kobject)
+                .with_list(ListSource::Klasses)
+                .with_klass_tables(),
+        ),
         Arc::new(AuditLogStream),
         Arc::new(GetStream::<User>::list("/v1/users", 500)),
         Arc::new(GetStream::<Team>::list("/v1/teams", 500)),

@@ -7,9 +7,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use kustomer_models::{Cell, LogicalType, TableDef};
@@ -36,7 +34,10 @@ pub fn schema(def: &TableDef, tz: Option<&str>) -> Schema {
             .map(|c| {
                 let f = Field::new(&c.name, arrow_type(c.ty, tz), c.nullable);
                 if c.ty == LogicalType::Json {
-                    f.with_metadata(std::collections::HashMap::from([("logical_type".to_owned(), "json".to_owned())]))
+                    f.with_metadata(std::collections::HashMap::from([(
+                        "logical_type".to_owned(),
+                        "json".to_owned(),
+                    )]))
                 } else {
                     f
                 }
@@ -106,10 +107,7 @@ where
             Arc::new(b.finish())
         }
         _ => {
-            let bytes: usize = rows
-                .iter()
-                .map(|r| r.as_ref()[i].as_str().map_or(0, str::len))
-                .sum();
+            let bytes: usize = rows.iter().map(|r| r.as_ref()[i].as_str().map_or(0, str::len)).sum();
             let mut b = StringBuilder::with_capacity(n, bytes);
             for c in cells {
                 match c {
@@ -166,7 +164,12 @@ mod tests {
     fn rows_become_typed_columns() {
         let at = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap();
         let rows = vec![
-            vec![Cell::Text("a".into()), Cell::Int(3), Cell::Timestamp(at), Cell::Json("{\"k\":1}".into())],
+            vec![
+                Cell::Text("a".into()),
+                Cell::Int(3),
+                Cell::Timestamp(at),
+                Cell::Json("{\"k\":1}".into()),
+            ],
             vec![Cell::Text("b".into()), Cell::Null, Cell::Null, Cell::Null],
         ];
         let b = record_batch(&def(), &rows, Some("UTC")).unwrap();
@@ -175,14 +178,23 @@ mod tests {
         assert_eq!(ids.value(1), "b");
         let n = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
         assert_eq!((n.value(0), n.is_null(1)), (3, true));
-        let t = b.column(2).as_any().downcast_ref::<TimestampMicrosecondArray>().unwrap();
+        let t = b
+            .column(2)
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
         assert_eq!(t.value(0), at.timestamp_micros());
         assert_eq!(b.schema().field(3).metadata()["logical_type"], "json");
     }
 
     #[test]
     fn a_mistyped_cell_is_an_error_naming_the_column() {
-        let rows = vec![vec![Cell::Text("a".into()), Cell::Text("x".into()), Cell::Null, Cell::Null]];
+        let rows = vec![vec![
+            Cell::Text("a".into()),
+            Cell::Text("x".into()),
+            Cell::Null,
+            Cell::Null,
+        ]];
         let err = record_batch(&def(), &rows, None).unwrap_err().to_string();
         assert!(err.contains("t.n"), "{err}");
         let short = vec![vec![Cell::Null]];

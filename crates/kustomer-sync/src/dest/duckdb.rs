@@ -15,8 +15,8 @@ use duckdb::{params, params_from_iter, Connection, ToSql};
 use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
 
 use super::{
-    Destination, IdQuery, StreamTables, Sweep, WriteBatch, WriteStats, DELETED, DELETED_AT, IS_CURRENT, SYNCED_AT, VALID_FROM,
-    VALID_TO,
+    Destination, IdQuery, StreamTables, Sweep, WriteBatch, WriteStats, DELETED, DELETED_AT, IS_CURRENT, SYNCED_AT,
+    VALID_FROM, VALID_TO,
 };
 use crate::error::SyncError;
 
@@ -442,7 +442,10 @@ fn mark_deleted(
         .map_err(db_err("mark deleted"))?;
     for id in ids {
         let n = stmt
-            .execute(params_from_iter([SqlCell(&Cell::Timestamp(at)), SqlCell(&Cell::Text(id.clone()))]))
+            .execute(params_from_iter([
+                SqlCell(&Cell::Timestamp(at)),
+                SqlCell(&Cell::Text(id.clone())),
+            ]))
             .map_err(db_err("mark deleted"))?;
         stats.deleted += n as u64;
     }

@@ -124,6 +124,16 @@
 //! [`Destination::row_count`] counts live current rows (a parent's rows not
 //! `_deleted`, the child rows of those, every current history row), and
 //! [`Destination::ids`] answers from the index.
+//!
+//! # Limits
+//!
+//! - Runs commit in `finish()` only, so the webhook receiver (which commits
+//!   each event) is not served by this destination.
+//! - A child table a later run no longer selects is not carried along: its
+//!   rows of parents rewritten since stop being current (DuckDB keeps them,
+//!   stale).
+//! - Files accumulate (replace tables add every row each run); compacting a
+//!   table into its current rows is left to the lake engine.
 
 mod convert;
 mod files;

@@ -37,12 +37,12 @@ use kustomer_api::{BudgetKind, Client, SEARCH_PAGE_CAP};
 use kustomer_models::{Cell, Entity, FlatRecord, Page};
 use serde::{Deserialize, Serialize};
 
+use super::shape::Shaper;
 use crate::bookmark::Bookmark;
 use crate::dest::IdQuery;
 use crate::engine::IdReader;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
-use super::shape::Shaper;
 
 /// List pages requested at once per list.
 const LIST_CONCURRENCY: usize = 4;
@@ -256,8 +256,7 @@ impl FirstLoadPlan {
         let mut opts = KeysetOptions::new(self.context.clone());
         opts.page_size = SEARCH_PAGE_SIZE;
         opts.start_date = Some(fl.split);
-        let keyset = keyset_stream::<E>(self.client.clone(), opts.clone(), start.clone())
-            .map_ok(Part::Search);
+        let keyset = keyset_stream::<E>(self.client.clone(), opts.clone(), start.clone()).map_ok(Part::Search);
         let lists = self
             .lists
             .paths(&self.klasses)
@@ -327,7 +326,12 @@ impl FirstLoadPlan {
         };
         let split = bm.first_load.as_ref().map(|f| f.split).unwrap_or(self.run_started);
         let since = bm.full_read_started;
-        let (client, ctx, table, lists) = (self.client.clone(), self.context.clone(), self.table.clone(), self.lists);
+        let (client, ctx, table, lists) = (
+            self.client.clone(),
+            self.context.clone(),
+            self.table.clone(),
+            self.lists,
+        );
         let klasses = self.klasses.clone();
         let from = self.start_date;
         let shaper = self.shaper.clone();
