@@ -11,9 +11,9 @@
 //! ceiling), and the ratio of the two-budget load to the search-only floor
 //! (the time search alone needs for every record: records ÷ 500 a page).
 //!
-//! Rates default to ten times Kustomer's Ultimate plan (2,000/min) and search
-//! limit (100/min) with a tenth of the latency, so it runs in about a minute:
-//! every ratio is the same as at the real rates, ten times slower.
+//! Rates default to Kustomer's Ultimate plan (2,000/min) and its search limit
+//! for API keys (100/min), with 50–200 ms per request; the org has ~150,000
+//! records (it runs in about two minutes).
 
 use std::time::{Duration, Instant};
 
@@ -26,19 +26,19 @@ use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
 #[derive(Parser, Debug)]
 struct Args {
     /// The org's rate limit per minute.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 2_000)]
     rate_limit: u32,
     /// The search sub-limit per minute.
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 100)]
     search_rate_limit: u32,
     /// Per-request latency range in milliseconds.
-    #[arg(long, default_value = "5-20")]
+    #[arg(long, default_value = "50-200")]
     latency_ms: String,
     /// Share of the limits the sync may use.
     #[arg(long, default_value_t = 0.9)]
     usage_ceiling: f64,
     /// Org size multiplier (1: 5,000 customers, 8,000 conversations, 20,000 messages, …).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 4)]
     scale: usize,
     /// Skip the search-only run.
     #[arg(long)]

@@ -42,6 +42,9 @@ struct Args {
     /// Only measure the DuckDB load rate with this many rows (parent + child).
     #[arg(long)]
     load_rows: Option<usize>,
+    /// Records per write batch in the load-rate run (a search page is 500).
+    #[arg(long, default_value_t = 2_000)]
+    batch_records: usize,
     /// Skip the per-parent detail tables (for memory runs on large orgs).
     #[arg(long)]
     search_only: bool,
@@ -64,7 +67,7 @@ fn status_mb(field: &str) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if let Some(rows) = args.load_rows {
-        return load_rate(rows);
+        return load_rate(rows, args.batch_records);
     }
     let (lo, hi) = args
         .latency_ms
@@ -151,7 +154,7 @@ async fn main() -> anyhow::Result<()> {
 
 /// Rows per second into DuckDB through the destination's bulk path: messages
 /// (with their child rows) replicated under new ids, in batches of 2,000.
-fn load_rate(target: usize) -> anyhow::Result<()> {
+fn load_rate(target: usize, per_batch: usize) -> anyhow::Result<()> {
     let org = kustomer_sim::Org::generate(&SimConfig {
         size: OrgSize {
             messages: 2_000,
@@ -170,10 +173,10 @@ fn load_rate(target: usize) -> anyhow::Result<()> {
     let mut batches = Vec::new();
     let (mut rows, mut copy) = (0usize, 0usize);
     while rows < target {
-        let mut batch = Vec::with_capacity(2_000);
-        for r in base.iter().take(2_000) {
+        let mut batch = Vec::with_capacity(per_batch);
+        for (k, r) in base.iter().cycle().take(per_batch).enumerate() {
             let mut r = r.clone();
-            let id = format!("{}-{copy}", r.id);
+            let id = format!("{}-{copy}-{}", r.id, k / base.len());
             if let Some(kustomer::models::Cell::Text(t)) = r.row.first_mut() {
                 *t = id.clone();
             }
@@ -200,7 +203,7 @@ fn load_rate(target: usize) -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "loaded {rows} rows (messages + child rows) in {secs:.2} s: {:.0} rows/s",
+        "loaded {rows} rows (messages + child rows) in batches of {per_batch} records, {secs:.2} s: {:.0} rows/s",
         rows as f64 / secs
     );
     println!("peak RSS           {:.0} MB", peak_rss_mb());

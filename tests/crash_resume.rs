@@ -5,23 +5,15 @@
 //! `KUSTOMER_CRASH_KILLS` (default 20) and `KUSTOMER_CRASH_SCALE` (default 1;
 //! the org is `scale` times a mid-sized one) tune it.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use duckdb::Connection;
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
-
-fn sync_example() -> PathBuf {
-    // target/<profile>/deps/crash_resume-… → target/<profile>/examples/sync
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = dir
-        .join("examples")
-        .join(format!("sync{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is built by `cargo test`", path.display());
-    path
-}
+use support::sync_example;
 
 fn spawn(sim: &Simulator, dest: &Path) -> Child {
     Command::new(sync_example())

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -14,7 +14,7 @@ use duckdb::Connection;
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::{Engine, FirstLoadMode, SyncOptions};
 use kustomer_sim::{Kind, Method, OrgSize, SimConfig, Simulator};
-use support::{assert_live_equals_simulator, sim_client};
+use support::{assert_live_equals_simulator, sim_client, sync_example};
 
 const INCREMENTAL: [&str; 6] = [
     "customers",
@@ -183,16 +183,6 @@ async fn five_years_of_history_load_whole_while_the_org_changes_under_the_lists(
     sim.shutdown().await;
 }
 
-fn sync_example() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(Path::parent).unwrap();
-    let path = dir
-        .join("examples")
-        .join(format!("sync{}", std::env::consts::EXE_SUFFIX));
-    assert!(path.exists(), "{} is built by `cargo test`", path.display());
-    path
-}
-
 fn spawn(sim: &Simulator, dest: &Path) -> Child {
     Command::new(sync_example())
         .args(["--base-url", &sim.base_url(), "--quiet", "--tables"])
@@ -286,5 +276,34 @@ async fn a_first_load_killed_midway_resumes_and_ends_equal_to_a_clean_one() {
         })
         .unwrap();
     assert_eq!(live as usize, older_than_window(&sim, Kind::Customer).1);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_lists_role_archive_search_and_search_still_read_all_history() {
+    let sim = Simulator::start(SimConfig {
+        forbidden: vec!["/v1/notes".into()],
+        ..five_year_org()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
+    let opts = SyncOptions {
+        tables: Some(vec!["notes".into()]),
+        ..SyncOptions::default()
+    };
+    let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
+    assert!(report.is_success(), "{report}");
+    let (old, live) = older_than_window(&sim, Kind::Note);
+    assert!(old > 0);
+    // Every live note, old ones included (thin: archive search leaves out
+    // relationships, so their conversation is unknown until they change).
+    assert_eq!(live_count(&dest, "notes") as usize, live);
+    let thin: i64 = dest
+        .connection()
+        .query_row("SELECT count(*) FROM notes WHERE conversation_id IS NULL AND NOT _deleted", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(thin as usize, old);
     sim.shutdown().await;
 }

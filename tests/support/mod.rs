@@ -143,7 +143,13 @@ pub fn expected_rows_of<E: Entity>(
     out
 }
 
-fn assert_entity<E: Entity>(dest: &DuckDbDestination, sim: &Simulator, kind: Kind, include_deleted: bool) {
+fn assert_entity<E: Entity>(
+    dest: &DuckDbDestination,
+    sim: &Simulator,
+    kind: Kind,
+    include_deleted: bool,
+    purged: &[String],
+) {
     let schema = E::schema();
     // Every live record, and every deleted one the sync loaded (search with
     // `includeDeleted` returns them; a first load's GET lists never do).
@@ -161,13 +167,28 @@ fn assert_entity<E: Entity>(dest: &DuckDbDestination, sim: &Simulator, kind: Kin
         "id IN (SELECT id FROM {} WHERE NOT _deleted)",
         ident(&schema.table.name)
     );
+    // Records purged from the source after they were loaded: the simulator
+    // no longer knows them, so their rows are left to the caller.
+    let kept = if purged.is_empty() {
+        "true".to_owned()
+    } else {
+        let ids: Vec<String> = purged
+            .iter()
+            .map(|id| format!("'{}'", id.replace('\'', "''")))
+            .collect();
+        format!("id NOT IN ({})", ids.join(", "))
+    };
     for def in schema.tables() {
         let filter = match def.parent_column() {
             _ if include_deleted => "true".to_owned(),
             Some(p) => live.replace("id IN", &format!("{} IN", ident(p))),
             None => live.clone(),
         };
-        let got = db_rows_where(dest, def, &filter);
+        let kept = match def.parent_column() {
+            Some(p) => kept.replacen("id NOT IN", &format!("{} NOT IN", ident(p)), 1),
+            None => kept.clone(),
+        };
+        let got = db_rows_where(dest, def, &format!("({filter}) AND {kept}"));
         let want = &expected[&def.name];
         if &got != want {
             let missing = want.iter().filter(|r| !got.contains(r)).count();
@@ -186,18 +207,26 @@ fn assert_entity<E: Entity>(dest: &DuckDbDestination, sim: &Simulator, kind: Kin
 
 /// Asserts that every table equals the simulator's data exactly.
 pub fn assert_destination_equals_simulator(dest: &DuckDbDestination, sim: &Simulator) {
+    assert_destination_equals_simulator_except(dest, sim, &[]);
+}
+
+/// [`assert_destination_equals_simulator`], leaving out the rows (and child
+/// rows) of records `purged` from the simulator after they were loaded
+/// ([`kustomer_sim::Org::purge`]): the simulator no longer knows them, so
+/// what became of them is for the caller to check.
+pub fn assert_destination_equals_simulator_except(dest: &DuckDbDestination, sim: &Simulator, purged: &[String]) {
     // Search streams ask for deleted records too; GET lists never show them.
-    assert_entity::<Customer>(dest, sim, Kind::Customer, true);
-    assert_entity::<Conversation>(dest, sim, Kind::Conversation, true);
-    assert_entity::<Message>(dest, sim, Kind::Message, true);
-    assert_entity::<Note>(dest, sim, Kind::Note, true);
-    assert_entity::<Company>(dest, sim, Kind::Company, true);
-    assert_entity::<KObject>(dest, sim, Kind::KObject, true);
-    assert_entity::<User>(dest, sim, Kind::User, false);
-    assert_entity::<Team>(dest, sim, Kind::Team, false);
-    assert_entity::<Tag>(dest, sim, Kind::Tag, false);
-    assert_entity::<Shortcut>(dest, sim, Kind::Shortcut, false);
-    assert_entity::<Klass>(dest, sim, Kind::Klass, false);
+    assert_entity::<Customer>(dest, sim, Kind::Customer, true, purged);
+    assert_entity::<Conversation>(dest, sim, Kind::Conversation, true, purged);
+    assert_entity::<Message>(dest, sim, Kind::Message, true, purged);
+    assert_entity::<Note>(dest, sim, Kind::Note, true, purged);
+    assert_entity::<Company>(dest, sim, Kind::Company, true, purged);
+    assert_entity::<KObject>(dest, sim, Kind::KObject, true, purged);
+    assert_entity::<User>(dest, sim, Kind::User, false, purged);
+    assert_entity::<Team>(dest, sim, Kind::Team, false, purged);
+    assert_entity::<Tag>(dest, sim, Kind::Tag, false, purged);
+    assert_entity::<Shortcut>(dest, sim, Kind::Shortcut, false, purged);
+    assert_entity::<Klass>(dest, sim, Kind::Klass, false, purged);
 }
 
 /// Asserts that every live record equals the simulator's, row for row, and
@@ -205,10 +234,22 @@ pub fn assert_destination_equals_simulator(dest: &DuckDbDestination, sim: &Simul
 /// the GET lists never sees records deleted before it, which search with
 /// `includeDeleted` would return marked deleted.)
 pub fn assert_live_equals_simulator(dest: &DuckDbDestination, sim: &Simulator) {
-    assert_entity::<Customer>(dest, sim, Kind::Customer, false);
-    assert_entity::<Conversation>(dest, sim, Kind::Conversation, false);
-    assert_entity::<Message>(dest, sim, Kind::Message, false);
-    assert_entity::<Note>(dest, sim, Kind::Note, false);
-    assert_entity::<Company>(dest, sim, Kind::Company, false);
-    assert_entity::<KObject>(dest, sim, Kind::KObject, false);
+    assert_entity::<Customer>(dest, sim, Kind::Customer, false, &[]);
+    assert_entity::<Conversation>(dest, sim, Kind::Conversation, false, &[]);
+    assert_entity::<Message>(dest, sim, Kind::Message, false, &[]);
+    assert_entity::<Note>(dest, sim, Kind::Note, false, &[]);
+    assert_entity::<Company>(dest, sim, Kind::Company, false, &[]);
+    assert_entity::<KObject>(dest, sim, Kind::KObject, false, &[]);
+}
+
+/// The `sync` example's binary (`cargo test` builds it beside the tests:
+/// target/<profile>/deps/<test>-… → target/<profile>/examples/sync).
+pub fn sync_example() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
+    let path = dir
+        .join("examples")
+        .join(format!("sync{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is built by `cargo test`", path.display());
+    path
 }

@@ -345,18 +345,54 @@ impl Engine {
         let (tx, mut rx) = mpsc::channel::<WriterMsg>(self.options.channel_capacity.max(1));
         let writer = tokio::task::spawn_blocking(move || -> (D, BTreeMap<String, WriteStats>, Option<SyncError>) {
             let mut stats: BTreeMap<String, WriteStats> = BTreeMap::new();
-            while let Some(msg) = rx.blocking_recv() {
-                match msg {
-                    WriterMsg::Write(batch) => {
-                        let stream = batch.stream.clone();
-                        match dest.write(batch) {
-                            Ok(s) => *stats.entry(stream).or_default() += s,
-                            Err(err) => return (dest, stats, Some(err)),
+            // Group commit: batches that queued up while the destination was
+            // busy go in together, one transaction per stream, so small pages
+            // (a list page is 100 records) do not each pay a transaction.
+            let mut groups: Vec<WriteBatch> = Vec::new();
+            let flush = |dest: &mut D, groups: &mut Vec<WriteBatch>, stats: &mut BTreeMap<String, WriteStats>| {
+                for batch in groups.drain(..) {
+                    let stream = batch.stream.clone();
+                    *stats.entry(stream).or_default() += dest.write(batch)?;
+                }
+                Ok::<(), SyncError>(())
+            };
+            while let Some(first) = rx.blocking_recv() {
+                let mut msgs = vec![first];
+                while msgs.len() < 64 {
+                    match rx.try_recv() {
+                        Ok(m) => msgs.push(m),
+                        Err(_) => break,
+                    }
+                }
+                for msg in msgs {
+                    match msg {
+                        WriterMsg::Write(batch) => {
+                            let pending = groups.iter_mut().find(|g| g.stream == batch.stream);
+                            let rest = match pending {
+                                Some(g) => merge(g, batch),
+                                None => Some(batch),
+                            };
+                            if let Some(batch) = rest {
+                                // Not mergeable: what is pending for the stream goes first.
+                                if let Some(i) = groups.iter().position(|g| g.stream == batch.stream) {
+                                    let g = groups.remove(i);
+                                    if let Err(e) = flush(&mut dest, &mut vec![g], &mut stats) {
+                                        return (dest, stats, Some(e));
+                                    }
+                                }
+                                groups.push(batch);
+                            }
+                        }
+                        WriterMsg::Ids(table, query, reply) => {
+                            if let Err(e) = flush(&mut dest, &mut groups, &mut stats) {
+                                return (dest, stats, Some(e));
+                            }
+                            let _ = reply.send(dest.ids(&table, &query));
                         }
                     }
-                    WriterMsg::Ids(table, query, reply) => {
-                        let _ = reply.send(dest.ids(&table, &query));
-                    }
+                }
+                if let Err(e) = flush(&mut dest, &mut groups, &mut stats) {
+                    return (dest, stats, Some(e));
                 }
             }
             (dest, stats, None)
@@ -469,6 +505,53 @@ impl Engine {
         }
         Ok((report, dest))
     }
+}
+
+/// Records one group commit holds at most.
+const GROUP_RECORDS: usize = 20_000;
+
+/// Appends `b` to `a` when writing them as one batch equals writing them in
+/// turn: `a` carries only records and a bookmark (no deletes, marks, sweep
+/// or companions that `b`'s records would have to follow), both write the
+/// same tables the same way, and the group stays bounded. Returns `b` when
+/// it cannot merge.
+fn merge(a: &mut WriteBatch, b: WriteBatch) -> Option<WriteBatch> {
+    let plain = a.deletes.is_empty() && a.mark_deleted.is_empty() && a.sweep.is_none() && a.companions.is_empty();
+    if !plain
+        || !Arc::ptr_eq(&a.tables, &b.tables)
+        || a.newest_wins != b.newest_wins
+        || a.records.len() + b.records.len() > GROUP_RECORDS
+    {
+        return Some(b);
+    }
+    let updated = a.tables.parent.column_index("updated_at");
+    let at = |r: &FlatRecord| match updated.and_then(|i| r.row.get(i)) {
+        Some(Cell::Timestamp(t)) => Some(*t),
+        _ => None,
+    };
+    let mut index: HashMap<String, usize> = a.records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    for r in b.records {
+        match index.get(&r.id) {
+            // In turn, the later copy wins unless newest-wins keeps a newer one.
+            Some(&i) => {
+                if !(a.newest_wins && at(&a.records[i]) > at(&r)) {
+                    a.records[i] = r;
+                }
+            }
+            None => {
+                index.insert(r.id.clone(), a.records.len());
+                a.records.push(r);
+            }
+        }
+    }
+    a.deletes = b.deletes;
+    a.mark_deleted = b.mark_deleted;
+    a.companions = b.companions;
+    a.sweep = b.sweep;
+    if b.bookmark.is_some() {
+        a.bookmark = b.bookmark;
+    }
+    None
 }
 
 /// One row per id per batch: a record read twice keeps its last copy.

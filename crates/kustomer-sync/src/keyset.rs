@@ -36,6 +36,9 @@ pub struct KeysetOptions {
     pub include_deleted: bool,
     /// How many times a tie window is re-read when its count falls short.
     pub max_tie_passes: u32,
+    /// Read archive search (records untouched for two years, thin) instead
+    /// of search.
+    pub archive: bool,
 }
 
 impl KeysetOptions {
@@ -48,6 +51,7 @@ impl KeysetOptions {
             filters: Vec::new(),
             include_deleted: true,
             max_tie_passes: 4,
+            archive: false,
         }
     }
 }
@@ -61,6 +65,19 @@ pub struct KeysetBatch<E> {
     pub records: Vec<E>,
     /// The position after these records.
     pub bookmark: Bookmark,
+}
+
+/// One page of search, or of archive search.
+async fn page_of<E: Entity>(
+    client: &Client,
+    opts: &KeysetOptions,
+    q: &SearchQuery,
+    page: u32,
+) -> Result<Page<E>, SyncError> {
+    Ok(match opts.archive {
+        true => client.archive_search_page(q, page, opts.page_size).await?,
+        false => client.search_page(q, page, opts.page_size).await?,
+    })
 }
 
 fn base_query(opts: &KeysetOptions) -> SearchQuery {
@@ -101,7 +118,7 @@ pub fn keyset_stream<E: Entity>(
                 (Some(t), false) => q = q.and(Criterion::gte(&field, t)),
                 (Some(t), true) => q = q.and(Criterion::gt(&field, t)),
             }
-            let page: Page<E> = client.search_page(&q, 1, opts.page_size).await?;
+            let page: Page<E> = page_of(&client, &opts, &q, 1).await?;
             let full = page.data.len() >= served_page_size(&page, opts.page_size);
             let first = page.data.first().and_then(Entity::updated_at);
             let last = page.data.last().and_then(Entity::updated_at);
@@ -175,7 +192,7 @@ fn tie_window<E: Entity>(
                 let mut total = None;
                 let mut page_no = 1u32;
                 loop {
-                    let page: Page<E> = client.search_page(&q, page_no, opts.page_size).await?;
+                    let page: Page<E> = page_of(&client, &opts, &q, page_no).await?;
                     total = page.meta.total.map(|c| c.0.max(0) as usize).or(total);
                     let capacity = served_page_size(&page, opts.page_size) * SEARCH_PAGE_CAP as usize;
                     if page_no == 1 && total.is_some_and(|t| t > capacity) {

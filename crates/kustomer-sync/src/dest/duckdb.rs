@@ -20,6 +20,9 @@ use super::{
 };
 use crate::error::SyncError;
 
+use super::sql::column_list;
+pub use super::sql::ident;
+
 /// The table holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
 
@@ -35,11 +38,6 @@ pub fn sql_type(ty: LogicalType) -> &'static str {
         LogicalType::Json => "JSON",
         _ => "VARCHAR",
     }
-}
-
-/// Quotes an identifier.
-pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 fn db_err(context: &str) -> impl Fn(duckdb::Error) -> SyncError + '_ {
@@ -201,16 +199,6 @@ fn stage<'r>(
     app.append_record_batch(batch).map_err(db_err("append"))?;
     app.flush().map_err(db_err("flush"))?;
     Ok(name)
-}
-
-/// `"a", "b"`, each name prefixed with `alias`.
-fn column_list(def: &TableDef, alias: &str) -> String {
-    let cols: Vec<String> = def
-        .columns
-        .iter()
-        .map(|c| format!("{alias}{}", ident(&c.name)))
-        .collect();
-    cols.join(", ")
 }
 
 /// Upserts records into a stream's tables: parent rows by id, child rows

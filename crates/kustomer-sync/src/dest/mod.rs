@@ -9,6 +9,8 @@ pub mod duckdb;
 pub mod parquet;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "duckdb", feature = "postgres"))]
+pub mod sql;
 
 use std::sync::Arc;
 

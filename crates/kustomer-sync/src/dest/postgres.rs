@@ -31,6 +31,9 @@ use super::{
 };
 use crate::error::SyncError;
 
+use super::sql::column_list;
+pub use super::sql::ident;
+
 /// The table (in the destination's schema) holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
 
@@ -73,11 +76,6 @@ fn copy_type(ty: LogicalType) -> Type {
         "jsonb" => Type::JSONB,
         _ => Type::TEXT,
     }
-}
-
-/// Quotes an identifier.
-pub fn ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// The name PostgreSQL stores for an identifier: at most 63 bytes
@@ -636,16 +634,6 @@ async fn stage<'r>(
     }
     writer.as_mut().finish().await.map_err(pg(&copy_err))?;
     Ok(name)
-}
-
-/// `"a", "b"`, each name prefixed with `alias`.
-fn column_list(def: &TableDef, alias: &str) -> String {
-    let cols: Vec<String> = def
-        .columns
-        .iter()
-        .map(|c| format!("{alias}{}", ident(&c.name)))
-        .collect();
-    cols.join(", ")
 }
 
 /// Upserts records into a stream's tables: parent rows by id, child rows

@@ -69,6 +69,13 @@ pub struct FirstLoad {
     /// Lists read to their end (or to `split`).
     #[serde(default)]
     pub lists_done: Vec<String>,
+    /// The lists are refused (no role, no endpoint): archive search, then
+    /// search, read everything instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+    /// With `fallback`: archive search was read whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archive_done: bool,
 }
 
 /// Where a stream's GET lists are.
@@ -250,6 +257,47 @@ impl FirstLoadPlan {
         Ok(split)
     }
 
+    /// Why the lists cannot be read (403 without the role, 404 without the
+    /// endpoint), if they cannot: asked with one record of the first list.
+    pub(crate) async fn lists_refused(&self) -> Result<Option<String>, SyncError> {
+        let Some(path) = self.lists.paths(&self.klasses).into_iter().next() else {
+            return Ok(None);
+        };
+        match self
+            .client
+            .get_page::<serde::de::IgnoredAny>(&format!("{path}?page=1&pageSize=1"))
+            .await
+        {
+            Ok(_) => Ok(None),
+            Err(e) if e.is_forbidden() || e.is_not_found() => Ok(Some(format!("GET {path}: {e}"))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Without the lists: every record archive search has (thin: scalar
+    /// attributes only), as keyset batches; the bookmark stays where it is
+    /// until the archive is read whole, then says so.
+    pub(crate) fn archive<E: Entity>(&self, start: Bookmark) -> BoxStream<'static, Result<Step, SyncError>> {
+        let mut opts = KeysetOptions::new(self.context.clone());
+        opts.archive = true;
+        opts.start_date = self.start_date;
+        let keyset = keyset_stream::<E>(self.client.clone(), opts, Bookmark::default());
+        let shaper = self.shaper.clone();
+        async_stream::try_stream! {
+            futures::pin_mut!(keyset);
+            while let Some(b) = keyset.try_next().await? {
+                let records = b.records.into_iter().map(|r| shaper.shape(r)).collect();
+                yield Step { records, vanished: Vec::new(), mended: 0, bookmark: start.clone() };
+            }
+            let mut done = start;
+            if let Some(fl) = done.first_load.as_mut() {
+                fl.archive_done = true;
+            }
+            yield Step { records: Vec::new(), vanished: Vec::new(), mended: 0, bookmark: done };
+        }
+        .boxed()
+    }
+
     /// Reads the lists and search at once from `start`, yielding steps.
     pub(crate) fn load<E: Entity>(&self, start: Bookmark) -> BoxStream<'static, Result<Step, SyncError>> {
         let fl = start.first_load.clone().expect("a first load has its state");
@@ -261,7 +309,7 @@ impl FirstLoadPlan {
             .lists
             .paths(&self.klasses)
             .into_iter()
-            .filter(|p| !fl.lists_done.contains(p))
+            .filter(|p| !fl.fallback && !fl.lists_done.contains(p))
             .map(|p| {
                 let page = fl.next_page.get(&p).copied().unwrap_or(1);
                 list_pages::<E>(self.client.clone(), p, page, fl.split, self.shaper.clone())

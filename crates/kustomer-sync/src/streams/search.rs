@@ -330,12 +330,38 @@ fn first_load_batches<E: Entity>(
             bm.full_read_started = Some(plan.run_started);
         }
         if bm.first_load.is_none() {
-            let split = plan.choose_split().await?;
-            bm.first_load = Some(FirstLoad { split, next_page: Default::default(), lists_done: Vec::new() });
+            let mut state = FirstLoad {
+                // Without lists, search reads everything it sees.
+                split: plan.start_date.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+                next_page: Default::default(),
+                lists_done: Vec::new(),
+                fallback: false,
+                archive_done: false,
+            };
+            match plan.lists_refused().await? {
+                Some(why) => {
+                    tracing::warn!(
+                        stream = %plan.table,
+                        "the GET lists are refused ({why}): the first load reads archive search and search instead; \
+                         records untouched for two years arrive thin (scalar attributes only: no custom attributes, \
+                         emails, phones, other nested objects or relationships) until they next change"
+                    );
+                    state.fallback = true;
+                }
+                None => state.split = plan.choose_split().await?,
+            }
+            bm.first_load = Some(state);
         }
+        let fallback = bm.first_load.as_ref().is_some_and(|f| f.fallback);
         let mut last = bm.clone();
         for phase in 0..2 {
-            let steps = if phase == 0 { plan.load::<E>(last.clone()) } else { plan.reconcile::<E>(last.clone()) };
+            let steps = match (fallback, phase) {
+                (false, 0) => plan.load::<E>(last.clone()),
+                (false, _) => plan.reconcile::<E>(last.clone()),
+                (true, 0) if !last.first_load.as_ref().is_some_and(|f| f.archive_done) => plan.archive::<E>(last.clone()),
+                (true, 0) => futures::stream::empty().boxed(),
+                (true, _) => plan.load::<E>(last.clone()),
+            };
             futures::pin_mut!(steps);
             while let Some(step) = steps.try_next().await? {
                 last = step.bookmark.clone();
