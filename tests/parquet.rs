@@ -87,9 +87,14 @@ async fn a_full_sync_equals_the_simulator() {
         .run(DuckDbDestination::in_memory().unwrap())
         .await
         .unwrap();
+    // Updates and rewritten child rows depend on how the writer grouped the
+    // batches (a list page and a search page holding one record count one
+    // insert and one update, or one insert when committed together): compare
+    // what does not.
     for s in &report.streams {
         let d = duck.stream(&s.name).unwrap();
-        assert_eq!(s.written, d.written, "{}", s.name);
+        assert_eq!(s.written.inserted, d.written.inserted, "{}", s.name);
+        assert_eq!(s.written.deleted, d.written.deleted, "{}", s.name);
         assert_eq!(s.records, d.records, "{}", s.name);
     }
 
