@@ -78,6 +78,8 @@ record! {
         "roleGroupVersions" => role_group_versions: Option<Json>,
         "accessOverride" => access_override: Option<Json>,
         "importedAt" => imported_at: Option<DateTime<Utc>>,
+        "deleted" => deleted: Option<bool>,
+        "deletedAt" => deleted_at: Option<DateTime<Utc>>,
         "createdAt" => created_at: Option<DateTime<Utc>>,
         "updatedAt" => updated_at: Option<DateTime<Utc>>,
         "modifiedAt" => modified_at: Option<DateTime<Utc>>,

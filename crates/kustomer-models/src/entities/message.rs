@@ -174,6 +174,8 @@ record! {
         "sentAt" => sent_at: Option<DateTime<Utc>>,
         "errorAt" => error_at: Option<DateTime<Utc>>,
         "importedAt" => imported_at: Option<DateTime<Utc>>,
+        "deleted" => deleted: Option<bool>,
+        "deletedAt" => deleted_at: Option<DateTime<Utc>>,
         "createdAt" => created_at: Option<DateTime<Utc>>,
         "updatedAt" => updated_at: Option<DateTime<Utc>>,
         "modifiedAt" => modified_at: Option<DateTime<Utc>>,
