@@ -122,6 +122,8 @@ pub(crate) struct FirstLoadPlan {
     pub start_date: Option<DateTime<Utc>>,
     /// Shapes records into rows (the stream's own shaper).
     pub shaper: Arc<Shaper>,
+    /// Detail lists fetched per record (on the org budget, however read).
+    pub details_per_record: usize,
 }
 
 /// One step of a first load: records, and the bookmark that covers them.
@@ -240,12 +242,18 @@ impl FirstLoadPlan {
         let window = now - Duration::days(729);
         let floor = window.max(self.start_date.unwrap_or(window));
         let newest = newest.unwrap_or(floor).max(floor);
-        let records_per_min = |kind, page| self.client.paced_rate(kind) * f64::from(page);
-        let (list_rate, search_rate) = (
-            records_per_min(BudgetKind::Org, LIST_PAGE_SIZE),
-            records_per_min(BudgetKind::Search, SEARCH_PAGE_SIZE),
+        // Minutes per record on each budget: a list page holds 100, a search
+        // page 500, and every record also costs its detail lists on the org
+        // budget wherever it was read. Search takes the share that makes
+        // both budgets finish together.
+        let (org, search) = (
+            self.client.paced_rate(BudgetKind::Org).max(1.0),
+            self.client.paced_rate(BudgetKind::Search).max(1.0),
         );
-        let share = search_rate / (search_rate + list_rate).max(1.0);
+        let listed = 1.0 / (f64::from(LIST_PAGE_SIZE) * org);
+        let searched = 1.0 / (f64::from(SEARCH_PAGE_SIZE) * search);
+        let details = self.details_per_record as f64 / org;
+        let share = ((listed + details) / (searched + listed)).min(1.0);
         let target = (recent + archived) as f64 * share;
         let split = if recent as f64 <= target || recent == 0 {
             floor

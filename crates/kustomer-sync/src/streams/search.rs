@@ -276,6 +276,7 @@ impl<E: Entity> StreamDef for SearchStream<E> {
                 run_started: ctx.run_started,
                 start_date: ctx.start_date,
                 shaper: shaper.clone(),
+                details_per_record: details.iter().flatten().count(),
             };
             return first_load_batches::<E>(plan, ctx.bookmark.unwrap_or_default(), details, client);
         }
