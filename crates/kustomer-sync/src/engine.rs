@@ -348,9 +348,9 @@ impl Engine {
             // Group commit: batches that queued up while the destination was
             // busy go in together, one transaction per stream, so small pages
             // (a list page is 100 records) do not each pay a transaction.
-            let mut groups: Vec<WriteBatch> = Vec::new();
-            let flush = |dest: &mut D, groups: &mut Vec<WriteBatch>, stats: &mut BTreeMap<String, WriteStats>| {
-                for batch in groups.drain(..) {
+            let mut groups: Vec<Group> = Vec::new();
+            let flush = |dest: &mut D, groups: Vec<Group>, stats: &mut BTreeMap<String, WriteStats>| {
+                for Group { batch, .. } in groups {
                     let stream = batch.stream.clone();
                     *stats.entry(stream).or_default() += dest.write(batch)?;
                 }
@@ -367,31 +367,27 @@ impl Engine {
                 for msg in msgs {
                     match msg {
                         WriterMsg::Write(batch) => {
-                            let pending = groups.iter_mut().find(|g| g.stream == batch.stream);
-                            let rest = match pending {
-                                Some(g) => merge(g, batch),
-                                None => Some(batch),
+                            let rest = match groups.iter().position(|g| g.batch.stream == batch.stream) {
+                                Some(i) => groups[i].merge(batch).map(|b| (Some(groups.remove(i)), b)),
+                                None => Some((None, batch)),
                             };
-                            if let Some(batch) = rest {
-                                // Not mergeable: what is pending for the stream goes first.
-                                if let Some(i) = groups.iter().position(|g| g.stream == batch.stream) {
-                                    let g = groups.remove(i);
-                                    if let Err(e) = flush(&mut dest, &mut vec![g], &mut stats) {
-                                        return (dest, stats, Some(e));
-                                    }
+                            if let Some((pending, batch)) = rest {
+                                // Not mergeable: what was pending for the stream goes first.
+                                if let Err(e) = flush(&mut dest, pending.into_iter().collect(), &mut stats) {
+                                    return (dest, stats, Some(e));
                                 }
-                                groups.push(batch);
+                                groups.push(Group::new(batch));
                             }
                         }
                         WriterMsg::Ids(table, query, reply) => {
-                            if let Err(e) = flush(&mut dest, &mut groups, &mut stats) {
+                            if let Err(e) = flush(&mut dest, std::mem::take(&mut groups), &mut stats) {
                                 return (dest, stats, Some(e));
                             }
                             let _ = reply.send(dest.ids(&table, &query));
                         }
                     }
                 }
-                if let Err(e) = flush(&mut dest, &mut groups, &mut stats) {
+                if let Err(e) = flush(&mut dest, std::mem::take(&mut groups), &mut stats) {
                     return (dest, stats, Some(e));
                 }
             }
@@ -510,48 +506,67 @@ impl Engine {
 /// Records one group commit holds at most.
 const GROUP_RECORDS: usize = 20_000;
 
-/// Appends `b` to `a` when writing them as one batch equals writing them in
-/// turn: `a` carries only records and a bookmark (no deletes, marks, sweep
-/// or companions that `b`'s records would have to follow), both write the
-/// same tables the same way, and the group stays bounded. Returns `b` when
-/// it cannot merge.
-fn merge(a: &mut WriteBatch, b: WriteBatch) -> Option<WriteBatch> {
-    let plain = a.deletes.is_empty() && a.mark_deleted.is_empty() && a.sweep.is_none() && a.companions.is_empty();
-    if !plain
-        || !Arc::ptr_eq(&a.tables, &b.tables)
-        || a.newest_wins != b.newest_wins
-        || a.records.len() + b.records.len() > GROUP_RECORDS
-    {
-        return Some(b);
+/// Batches of one stream committed together, with the position of each
+/// record id in it (kept as batches join, not rebuilt per batch).
+struct Group {
+    batch: WriteBatch,
+    index: HashMap<String, usize>,
+}
+
+impl Group {
+    fn new(batch: WriteBatch) -> Group {
+        let index = batch
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        Group { batch, index }
     }
-    let updated = a.tables.parent.column_index("updated_at");
-    let at = |r: &FlatRecord| match updated.and_then(|i| r.row.get(i)) {
-        Some(Cell::Timestamp(t)) => Some(*t),
-        _ => None,
-    };
-    let mut index: HashMap<String, usize> = a.records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-    for r in b.records {
-        match index.get(&r.id) {
-            // In turn, the later copy wins unless newest-wins keeps a newer one.
-            Some(&i) => {
-                if !(a.newest_wins && at(&a.records[i]) > at(&r)) {
-                    a.records[i] = r;
+
+    /// Appends `b` when writing both as one batch equals writing them in
+    /// turn: this group carries only records and a bookmark (no deletes,
+    /// marks, sweep or companions that `b`'s records would have to follow),
+    /// both write the same tables the same way, and the group stays
+    /// bounded. Returns `b` when it cannot merge.
+    fn merge(&mut self, b: WriteBatch) -> Option<WriteBatch> {
+        let a = &mut self.batch;
+        let plain = a.deletes.is_empty() && a.mark_deleted.is_empty() && a.sweep.is_none() && a.companions.is_empty();
+        if !plain
+            || !Arc::ptr_eq(&a.tables, &b.tables)
+            || a.newest_wins != b.newest_wins
+            || a.records.len() + b.records.len() > GROUP_RECORDS
+        {
+            return Some(b);
+        }
+        let updated = a.tables.parent.column_index("updated_at");
+        let at = |r: &FlatRecord| match updated.and_then(|i| r.row.get(i)) {
+            Some(Cell::Timestamp(t)) => Some(*t),
+            _ => None,
+        };
+        for r in b.records {
+            match self.index.get(&r.id) {
+                // In turn, the later copy wins unless newest-wins keeps a newer one.
+                Some(&i) => {
+                    if !(a.newest_wins && at(&a.records[i]) > at(&r)) {
+                        a.records[i] = r;
+                    }
+                }
+                None => {
+                    self.index.insert(r.id.clone(), a.records.len());
+                    a.records.push(r);
                 }
             }
-            None => {
-                index.insert(r.id.clone(), a.records.len());
-                a.records.push(r);
-            }
         }
+        a.deletes = b.deletes;
+        a.mark_deleted = b.mark_deleted;
+        a.companions = b.companions;
+        a.sweep = b.sweep;
+        if b.bookmark.is_some() {
+            a.bookmark = b.bookmark;
+        }
+        None
     }
-    a.deletes = b.deletes;
-    a.mark_deleted = b.mark_deleted;
-    a.companions = b.companions;
-    a.sweep = b.sweep;
-    if b.bookmark.is_some() {
-        a.bookmark = b.bookmark;
-    }
-    None
 }
 
 /// One row per id per batch: a record read twice keeps its last copy.

@@ -68,16 +68,22 @@ pub struct KeysetBatch<E> {
 }
 
 /// One page of search, or of archive search.
-async fn page_of<E: Entity>(
+pub(crate) async fn search_page<T: serde::de::DeserializeOwned>(
     client: &Client,
-    opts: &KeysetOptions,
+    archive: bool,
     q: &SearchQuery,
     page: u32,
-) -> Result<Page<E>, SyncError> {
-    Ok(match opts.archive {
-        true => client.archive_search_page(q, page, opts.page_size).await?,
-        false => client.search_page(q, page, opts.page_size).await?,
+    page_size: u32,
+) -> Result<Page<T>, SyncError> {
+    Ok(match archive {
+        true => client.archive_search_page(q, page, page_size).await?,
+        false => client.search_page(q, page, page_size).await?,
     })
+}
+
+/// The server's count of a search's matches (`meta.total`), if it gave one.
+pub(crate) fn total_of<T>(page: &Page<T>) -> Option<usize> {
+    page.meta.total.map(|c| c.0.max(0) as usize)
 }
 
 fn base_query(opts: &KeysetOptions) -> SearchQuery {
@@ -118,7 +124,7 @@ pub fn keyset_stream<E: Entity>(
                 (Some(t), false) => q = q.and(Criterion::gte(&field, t)),
                 (Some(t), true) => q = q.and(Criterion::gt(&field, t)),
             }
-            let page: Page<E> = page_of(&client, &opts, &q, 1).await?;
+            let page: Page<E> = search_page(&client, opts.archive, &q, 1, opts.page_size).await?;
             let full = page.data.len() >= served_page_size(&page, opts.page_size);
             let first = page.data.first().and_then(Entity::updated_at);
             let last = page.data.last().and_then(Entity::updated_at);
@@ -192,8 +198,8 @@ fn tie_window<E: Entity>(
                 let mut total = None;
                 let mut page_no = 1u32;
                 loop {
-                    let page: Page<E> = page_of(&client, &opts, &q, page_no).await?;
-                    total = page.meta.total.map(|c| c.0.max(0) as usize).or(total);
+                    let page: Page<E> = search_page(&client, opts.archive, &q, page_no, opts.page_size).await?;
+                    total = total_of(&page).or(total);
                     let capacity = served_page_size(&page, opts.page_size) * SEARCH_PAGE_CAP as usize;
                     if page_no == 1 && total.is_some_and(|t| t > capacity) {
                         let (lo, hi) = window.unwrap_or((DateTime::<Utc>::UNIX_EPOCH, at));

@@ -42,7 +42,7 @@ use crate::bookmark::Bookmark;
 use crate::dest::IdQuery;
 use crate::engine::IdReader;
 use crate::error::SyncError;
-use crate::keyset::{keyset_stream, KeysetOptions};
+use crate::keyset::{keyset_stream, search_page, total_of, KeysetOptions};
 
 /// List pages requested at once per list.
 const LIST_CONCURRENCY: usize = 4;
@@ -179,10 +179,12 @@ async fn org_count(
     before: Option<DateTime<Utc>>,
 ) -> Result<usize, SyncError> {
     let q = counting_query(ctx, from, before);
-    let total = |p: Page<IdOnly>| p.meta.total.map(|c| c.0.max(0) as usize).unwrap_or(p.data.len());
-    let recent = total(client.search_page::<IdOnly>(&q, 1, 1).await?);
-    let archived = total(client.archive_search_page::<IdOnly>(&q, 1, 1).await?);
-    Ok(recent + archived)
+    let mut n = 0;
+    for archive in [false, true] {
+        let p: Page<IdOnly> = search_page(client, archive, &q, 1, 1).await?;
+        n += total_of(&p).unwrap_or(p.data.len());
+    }
+    Ok(n)
 }
 
 /// Every live record in `[from, before)`, ids only, from both searches.
@@ -196,11 +198,7 @@ async fn org_ids(
     let mut out = Vec::new();
     for archive in [false, true] {
         for page_no in 1..=SEARCH_PAGE_CAP {
-            let page: Page<IdOnly> = if archive {
-                client.archive_search_page(&q, page_no, SEARCH_PAGE_SIZE).await?
-            } else {
-                client.search_page(&q, page_no, SEARCH_PAGE_SIZE).await?
-            };
+            let page: Page<IdOnly> = search_page(client, archive, &q, page_no, SEARCH_PAGE_SIZE).await?;
             let more = page.links.next.is_some() && !page.data.is_empty();
             out.extend(page.data);
             if !more {
@@ -233,10 +231,7 @@ impl FirstLoadPlan {
             self.client.archive_search_page::<IdOnly>(&archive_q, 1, 1),
         )?;
         let newest: Option<DateTime<Utc>> = recent.data.first().and_then(|r| r.attributes.updated_at);
-        let (recent, archived) = (
-            recent.meta.total.map_or(0, |c| c.0.max(0) as usize),
-            archived.meta.total.map_or(0, |c| c.0.max(0) as usize),
-        );
+        let (recent, archived) = (total_of(&recent).unwrap_or(0), total_of(&archived).unwrap_or(0));
         // Search's window, less a day for clocks that disagree.
         let now = newest.map_or(self.run_started, |n| n.max(self.run_started));
         let window = now - Duration::days(729);
@@ -335,8 +330,7 @@ impl FirstLoadPlan {
             while let Some(part) = merged.try_next().await? {
                 let records = match part {
                     Part::Search(b) => {
-                        let fl = bm.first_load.take();
-                        bm = Bookmark { first_load: fl, full_read_started: bm.full_read_started, ..b.bookmark };
+                        bm = adopt(bm, b.bookmark);
                         b.records.into_iter().map(|r| shaper.shape(r)).collect()
                     }
                     Part::List { path, next, records } => {
@@ -365,8 +359,7 @@ impl FirstLoadPlan {
             let catch_up = keyset_stream::<E>(client, opts, bm.clone());
             futures::pin_mut!(catch_up);
             while let Some(b) = catch_up.try_next().await? {
-                let fl = bm.first_load.take();
-                bm = Bookmark { first_load: fl, full_read_started: bm.full_read_started, ..b.bookmark };
+                bm = adopt(bm, b.bookmark);
                 let records = b.records.into_iter().map(|r| shaper.shape(r)).collect();
                 yield Step { records, vanished: Vec::new(), mended: 0, bookmark: bm.clone() };
             }
@@ -527,6 +520,16 @@ fn list_pages<E: Entity>(
         }
     }
     .boxed()
+}
+
+/// The keyset's new position, keeping the first load's own state (the
+/// keyset started from an older copy of it).
+fn adopt(current: Bookmark, keyset: Bookmark) -> Bookmark {
+    Bookmark {
+        first_load: current.first_load,
+        full_read_started: current.full_read_started,
+        ..keyset
+    }
 }
 
 /// A timestamp cell of a record's parent row.
