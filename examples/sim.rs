@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use kustomer_sim::{SimConfig, Simulator};
+use kustomer_sim::{OrgSize, SimConfig, Simulator};
 
 /// The offline Kustomer simulator.
 #[derive(Parser, Debug)]
@@ -23,6 +23,11 @@ struct Args {
     /// Serve without rate limits (the default applies the real 1000/min and 100/min search).
     #[arg(long)]
     unlimited: bool,
+    /// Grow the org: this many times `bench_sync`'s scale-1 org (200
+    /// customers, 400 conversations, 1,200 messages, …) instead of the demo
+    /// org; for measuring a sync's memory in its own process.
+    #[arg(long)]
+    scale: Option<usize>,
 }
 
 #[tokio::main]
@@ -30,6 +35,17 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let mut config = SimConfig::demo();
     config.seed = args.seed;
+    if let Some(s) = args.scale {
+        config.size = OrgSize {
+            customers: 200 * s,
+            conversations: 400 * s,
+            messages: 1_200 * s,
+            notes: 300 * s,
+            companies: 30 * s,
+            kobjects: 150 * s,
+            ..OrgSize::demo()
+        };
+    }
     if args.unlimited {
         config.org_rate_limit = None;
         config.search_rate_limit = None;

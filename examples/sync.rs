@@ -80,6 +80,9 @@ struct Args {
     /// The org's plan limit per minute, if known (adopted from the server's headers otherwise).
     #[arg(long)]
     rate_limit: Option<u32>,
+    /// The org's search sub-limit per minute, if known (100/min otherwise).
+    #[arg(long)]
+    search_rate_limit: Option<u32>,
     /// How a first load reads incremental tables: `lists` (GET lists and search at once,
     /// all history) or `search-only` (the last two years).
     #[arg(long)]
@@ -168,6 +171,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let mut builder = Client::builder();
     if let Some(limit) = args.rate_limit {
         builder = builder.rate_limit(limit);
+    }
+    if let Some(limit) = args.search_rate_limit {
+        builder = builder.search_rate_limit(limit);
     }
     let mut sim = None;
     if args.simulate {

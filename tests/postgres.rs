@@ -14,13 +14,14 @@ mod support;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
-use kustomer::models::{Cell, Column, FlatRecord, LogicalType, ParentKey, TableDef};
+use kustomer::models::{Cell, Column, FlatRecord, LogicalType, TableDef};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::postgres::PostgresDestination;
 use kustomer::sync::dest::{Companion, Destination, StreamTables, Sweep, WriteBatch, WriteStats};
 use kustomer::sync::{Engine, SyncError, SyncOptions};
 use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
 use support::pg::{pg_columns, pg_execute, PgSchema};
+use support::things::{thing, things, ts};
 use support::{cmp_cell, db_rows, sim_client, Cmp};
 
 fn tiny() -> SimConfig {
@@ -198,48 +199,6 @@ async fn a_new_klass_and_a_new_custom_attribute_become_a_table_and_a_column() {
 
 // ---- batches written through the trait ----
 
-fn ts(secs: i64) -> DateTime<Utc> {
-    Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap()
-}
-
-/// `things` (every logical type) with child rows `thing_parts`, the
-/// bookkeeping columns and history tables.
-fn things() -> Arc<StreamTables> {
-    use LogicalType::*;
-    let parent = TableDef {
-        name: "things".into(),
-        columns: vec![
-            Column::required("id", Text),
-            Column::new("updated_at", Timestamp),
-            Column::new("name", Text),
-            Column::new("score", Double),
-            Column::new("n", BigInt),
-            Column::new("flag", Boolean),
-            Column::new("payload", Json),
-        ],
-        primary_key: vec!["id".into()],
-        parent: None,
-    };
-    let parts = TableDef {
-        name: "thing_parts".into(),
-        columns: vec![
-            Column::required("thing_id", Text),
-            Column::required("_position", BigInt),
-            Column::new("label", Text),
-        ],
-        primary_key: vec!["thing_id".into(), "_position".into()],
-        parent: Some(ParentKey {
-            table: "things".into(),
-            column: "thing_id".into(),
-        }),
-    };
-    Arc::new(
-        StreamTables::new(parent, vec![parts])
-            .with_system_columns()
-            .with_history("thing"),
-    )
-}
-
 fn widgets() -> Arc<StreamTables> {
     let parent = TableDef {
         name: "widgets".into(),
@@ -251,35 +210,6 @@ fn widgets() -> Arc<StreamTables> {
         parent: None,
     };
     Arc::new(StreamTables::new(parent, Vec::new()).with_system_columns())
-}
-
-fn thing(id: &str, updated: i64, synced: DateTime<Utc>, deleted: bool, parts: &[&str]) -> FlatRecord {
-    FlatRecord {
-        id: id.into(),
-        row: vec![
-            Cell::Text(id.into()),
-            Cell::Timestamp(ts(updated)),
-            Cell::Text(format!("{id} v{updated}")),
-            Cell::Float(updated as f64 / 3.0),
-            Cell::Int(updated),
-            Cell::Bool(updated % 2 == 0),
-            Cell::Json(format!(r#"{{"v":{updated},"id":"{id}","tags":["a","é"]}}"#)),
-            Cell::Bool(deleted),
-            Cell::Null,
-            Cell::Timestamp(synced),
-        ],
-        children: vec![parts
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                vec![
-                    Cell::Text(id.into()),
-                    Cell::Int(i as i64),
-                    Cell::Text(format!("{l}@{updated}")),
-                ]
-            })
-            .collect()],
-    }
 }
 
 fn widget(id: &str, updated: i64, synced: DateTime<Utc>) -> FlatRecord {

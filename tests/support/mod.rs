@@ -7,6 +7,8 @@ pub mod pg;
 
 pub mod parquet;
 
+pub mod things;
+
 use std::collections::BTreeMap;
 
 use duckdb::types::{TimeUnit, Value};

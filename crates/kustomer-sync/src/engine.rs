@@ -141,6 +141,8 @@ pub(crate) enum WriterMsg {
     Write(WriteBatch),
     /// Answer which ids a table holds (after every batch queued before).
     Ids(String, IdQuery, oneshot::Sender<Result<Vec<String>, SyncError>>),
+    /// Answer how many (after every batch queued before).
+    Count(String, IdQuery, oneshot::Sender<Result<u64, SyncError>>),
 }
 
 /// Asks the run's destination which ids it holds. Queries travel the same
@@ -160,12 +162,21 @@ impl std::fmt::Debug for IdReader {
 impl IdReader {
     /// Ids of `table`'s parent rows that `query` selects.
     pub async fn ids(&self, table: &str, query: IdQuery) -> Result<Vec<String>, SyncError> {
+        self.ask(|reply| WriterMsg::Ids(table.to_owned(), query, reply)).await
+    }
+
+    /// How many parent rows of `table` `query` selects.
+    pub async fn count(&self, table: &str, query: IdQuery) -> Result<u64, SyncError> {
+        self.ask(|reply| WriterMsg::Count(table.to_owned(), query, reply)).await
+    }
+
+    async fn ask<T>(
+        &self,
+        msg: impl FnOnce(oneshot::Sender<Result<T, SyncError>>) -> WriterMsg,
+    ) -> Result<T, SyncError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || SyncError::Destination("the destination stopped".into());
-        self.tx
-            .send(WriterMsg::Ids(table.to_owned(), query, reply))
-            .await
-            .map_err(|_| stopped())?;
+        self.tx.send(msg(reply)).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -384,6 +395,12 @@ impl Engine {
                                 return (dest, stats, Some(e));
                             }
                             let _ = reply.send(dest.ids(&table, &query));
+                        }
+                        WriterMsg::Count(table, query, reply) => {
+                            if let Err(e) = flush(&mut dest, std::mem::take(&mut groups), &mut stats) {
+                                return (dest, stats, Some(e));
+                            }
+                            let _ = reply.send(dest.count_ids(&table, &query));
                         }
                     }
                 }

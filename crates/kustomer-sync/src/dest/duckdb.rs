@@ -3,7 +3,10 @@
 //! Rows are bulk-appended into temporary staging tables, then merged with
 //! set-based statements (delete by key, insert from staging) inside one
 //! transaction together with the stream's bookmark: a kill at any instant
-//! leaves either the whole batch or none of it.
+//! leaves either the whole batch or none of it. A batch of parents none of
+//! which is stored yet (most of a first load) skips staging and merge: it is
+//! appended straight into its tables, the primary keys refusing it (and the
+//! merge taking over) if any parent was there after all.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -22,6 +25,15 @@ use crate::error::SyncError;
 
 use super::sql::column_list;
 pub use super::sql::ident;
+
+/// What [`DuckDbDestination::open`] sets. A bounded memory limit keeps a
+/// sync's footprint flat as the org grows (DuckDB's own default is 80 % of
+/// the machine; what does not fit spills to a temp file beside the
+/// database). Checkpoints rewrite each table's key index whole, so at
+/// DuckDB's default of one per 16 MB of log a large first load spent most
+/// of its time in them; one per 256 MB costs a longer log replay after a
+/// crash, nothing else.
+pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '256MB'; SET checkpoint_threshold = '256MB';";
 
 /// The table holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
@@ -49,6 +61,18 @@ pub struct DuckDbDestination {
     conn: Connection,
     /// Columns known to exist per table, so DDL runs once per table per run.
     columns: HashMap<String, Vec<String>>,
+    /// Per parent table: how the append-only path for new parents fared.
+    fast: HashMap<String, FastPath>,
+}
+
+/// Backoff of the append-only path: after a batch that held a stored
+/// parent, the next `skip` batches of that table go straight to the merge,
+/// and each further miss doubles the skip, so an incremental run (where
+/// most parents exist) wastes a handful of attempts, not one per batch.
+#[derive(Debug, Default, Clone, Copy)]
+struct FastPath {
+    skip: u32,
+    misses: u32,
 }
 
 impl std::fmt::Debug for DuckDbDestination {
@@ -60,11 +84,14 @@ impl std::fmt::Debug for DuckDbDestination {
 }
 
 impl DuckDbDestination {
-    /// Opens (or creates) a database file.
+    /// Opens (or creates) a database file, with [`DEFAULT_SETTINGS`]
+    /// (change them with `SET` on [`connection`](Self::connection), or open
+    /// the connection yourself and use [`from_connection`](Self::from_connection)).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, SyncError> {
         let path = path.as_ref();
         let conn = Connection::open(path)
             .map_err(|e| SyncError::Destination(format!("cannot open DuckDB file {}: {e}", path.display())))?;
+        conn.execute_batch(DEFAULT_SETTINGS).map_err(db_err("settings"))?;
         Self::with_connection(conn)
     }
 
@@ -87,6 +114,7 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn,
             columns: HashMap::new(),
+            fast: HashMap::new(),
         })
     }
 
@@ -121,11 +149,21 @@ impl DuckDbDestination {
             })
             .collect();
         let pk: Vec<String> = def.primary_key.iter().map(|k| ident(k)).collect();
+        // Parent (and history) keys are enforced: they make upserts exact and
+        // refuse the append-only path when a parent is already stored. A
+        // child table's key (parent key, position) is kept by construction,
+        // since child rows are only ever replaced with their parent, so it
+        // is not indexed: the index cost a quarter of the load rate and
+        // memory that grows with the table.
+        let key = if def.parent.is_some() {
+            String::new()
+        } else {
+            format!(", PRIMARY KEY ({})", pk.join(", "))
+        };
         let ddl = format!(
-            "CREATE TABLE IF NOT EXISTS {} ({}, PRIMARY KEY ({}))",
+            "CREATE TABLE IF NOT EXISTS {} ({}{key})",
             ident(&def.name),
-            cols.join(", "),
-            pk.join(", ")
+            cols.join(", ")
         );
         self.conn.execute_batch(&ddl).map_err(db_err("create table"))?;
         // Schema evolution: add what is missing, never drop what is there.
@@ -335,6 +373,68 @@ fn upsert(
     Ok(())
 }
 
+/// Appends a batch of parents none of which is stored yet (a first load),
+/// with their child rows, straight into their tables: no staging, no merge.
+/// The primary keys are the check: a parent (or child row) already there
+/// fails the append with a constraint error, and the caller rolls back and
+/// merges instead. Only for tables whose columns are exactly the
+/// definition's, in order (the appender fills every column).
+fn append_new(
+    tx: &Connection,
+    tables: &StreamTables,
+    records: &[FlatRecord],
+    stats: &mut WriteStats,
+) -> Result<(), SyncError> {
+    let append = |def: &TableDef, rows: Vec<&Vec<Cell>>, what: &str| -> Result<(), SyncError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        // The merge validates JSON by casting from text; an append does not.
+        for (c, col) in def
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.ty == LogicalType::Json)
+        {
+            for row in &rows {
+                if let Some(Cell::Json(text)) = row.get(c) {
+                    if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                        return Err(SyncError::Destination(format!(
+                            "duckdb: {what}: malformed JSON in {}.{}: {e}",
+                            def.name, col.name
+                        )));
+                    }
+                }
+            }
+        }
+        let batch = super::arrow::record_batch(def, &rows, None)?;
+        let mut app = tx.appender(&def.name).map_err(db_err(what))?;
+        app.append_record_batch(batch).map_err(db_err(what))?;
+        app.flush().map_err(db_err(what))
+    };
+    append(
+        &tables.parent,
+        records.iter().map(|r| &r.row).collect(),
+        "append parent rows",
+    )?;
+    for (i, child) in tables.children.iter().enumerate() {
+        let rows: Vec<&Vec<Cell>> = records
+            .iter()
+            .flat_map(|r| r.children.get(i).into_iter().flatten())
+            .collect();
+        stats.child_rows += rows.len() as u64;
+        append(child, rows, "append child rows")?;
+    }
+    stats.inserted += records.len() as u64;
+    if let Some(d) = tables.parent.column_index(DELETED) {
+        stats.deleted += records
+            .iter()
+            .filter(|r| matches!(r.row.get(d), Some(Cell::Bool(true))))
+            .count() as u64;
+    }
+    Ok(())
+}
+
 /// Records new versions in a history table: a version replayed replaces
 /// itself, the current version of each parent in `_versions` closes where
 /// the new one starts (validity stays contiguous), then the new rows go in.
@@ -517,10 +617,26 @@ impl Destination for DuckDbDestination {
         // Another connection to the same database (a webhook receiver beside
         // a poll) can touch the same rows: DuckDB then aborts one transaction
         // as a conflict, and it is simply run again.
+        if self.fast_path_fits(&batch) {
+            match self.write_once(&batch, true) {
+                Ok(stats) => {
+                    self.fast.insert(batch.tables.parent.name.clone(), FastPath::default());
+                    return Ok(stats);
+                }
+                // A parent was already stored: merge instead, and back off.
+                Err(SyncError::Destination(msg)) if msg.contains("onstraint") => {
+                    let f = self.fast.entry(batch.tables.parent.name.clone()).or_default();
+                    f.misses = (f.misses + 1).min(6);
+                    f.skip = 1 << f.misses;
+                    tracing::debug!(table = %batch.tables.parent.name, skip = f.skip, "append-only path refused: {msg}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.write_once(&batch) {
+            match self.write_once(&batch, false) {
                 Err(SyncError::Destination(msg)) if attempt < 8 && msg.contains("onflict") => {
                     tracing::debug!(attempt, "transaction conflict; retrying: {msg}");
                     std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
@@ -542,6 +658,19 @@ impl Destination for DuckDbDestination {
         rows.collect::<Result<_, _>>().map_err(db_err("read ids"))
     }
 
+    fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
+        let (cond, args) = id_query_sql(query);
+        let n: i64 = self
+            .conn
+            .query_row(
+                &format!("SELECT count(*) FROM {} WHERE {cond}", ident(table)),
+                params_from_iter(args.iter().map(SqlCell)),
+                |r| r.get(0),
+            )
+            .map_err(db_err("count ids"))?;
+        Ok(n as u64)
+    }
+
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
         let n: i64 = self
             .conn
@@ -558,13 +687,43 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
             columns: HashMap::new(),
+            fast: HashMap::new(),
         })
     }
 
-    fn write_once(&mut self, batch: &WriteBatch) -> Result<WriteStats, SyncError> {
+    /// Whether the batch may try [`append_new`]: records and no history
+    /// (versions need the merge), tables laid out as defined, and not
+    /// backing off after a recent miss.
+    fn fast_path_fits(&mut self, batch: &WriteBatch) -> bool {
+        let t = &batch.tables;
+        if batch.records.is_empty() || !t.history.is_empty() {
+            return false;
+        }
+        let laid_out = |def: &TableDef| {
+            self.columns
+                .get(&def.name)
+                .is_some_and(|cols| cols.iter().eq(def.columns.iter().map(|c| &c.name)))
+        };
+        if !laid_out(&t.parent) || !t.children.iter().all(laid_out) {
+            return false;
+        }
+        match self.fast.get_mut(&t.parent.name) {
+            Some(f) if f.skip > 0 => {
+                f.skip -= 1;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn write_once(&mut self, batch: &WriteBatch, append_only: bool) -> Result<WriteStats, SyncError> {
         let tx = self.conn.transaction().map_err(db_err("begin"))?;
         let mut stats = WriteStats::default();
-        upsert(&tx, &batch.tables, &batch.records, batch.newest_wins, &mut stats)?;
+        if append_only {
+            append_new(&tx, &batch.tables, &batch.records, &mut stats)?;
+        } else {
+            upsert(&tx, &batch.tables, &batch.records, batch.newest_wins, &mut stats)?;
+        }
         remove(&tx, &batch.tables, &batch.deletes, &mut stats)?;
         mark_deleted(&tx, &batch.tables, &batch.mark_deleted, Utc::now(), &mut stats)?;
         for c in &batch.companions {

@@ -254,6 +254,11 @@ pub trait Destination: Send + 'static {
         let _ = (table, query);
         Err(SyncError::Destination("this destination cannot list ids".into()))
     }
+    /// How many rows [`ids`](Self::ids) would return; destinations that can
+    /// count without listing should (a reconciliation counts whole history).
+    fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
+        Ok(self.ids(table, query)?.len() as u64)
+    }
 }
 
 /// Any destination, chosen at run time (`--dest` URL forms).
@@ -278,6 +283,9 @@ impl Destination for Box<dyn Destination> {
     }
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
         (**self).ids(table, query)
+    }
+    fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
+        (**self).count_ids(table, query)
     }
 }
 

@@ -1077,6 +1077,18 @@ impl Destination for PostgresDestination {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
+        let (cond, args) = id_query_sql(query);
+        let sql = format!("SELECT count(*) FROM {} WHERE {cond}", self.table(table));
+        let n: i64 = self.block_on(async {
+            let client = self.pool.get().await.map_err(pool_err("connect"))?;
+            let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+            let row = client.query_one(&sql, &params).await.map_err(pg("count ids"))?;
+            Ok::<_, Failure>(row.get(0))
+        })?;
+        Ok(n as u64)
+    }
+
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
         let sql = format!("SELECT count(*) FROM {}", self.table(table));
         let n: i64 = self.block_on(async {

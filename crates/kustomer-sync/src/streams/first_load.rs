@@ -390,25 +390,27 @@ impl FirstLoadPlan {
                 let mut mended = 0usize;
                 while let Some((lo, hi)) = ranges.pop() {
                     let q = IdQuery { updated_from: lo, updated_before: Some(hi), synced_since: since };
-                    let loaded = match ids.ids(&table, q).await {
-                        Ok(v) => v,
+                    // Counted, not listed: the first range is all history.
+                    let loaded = match ids.count(&table, q.clone()).await {
+                        Ok(n) => n as usize,
                         Err(e) => {
                             tracing::warn!(table = %table, error = %e, "first load not reconciled: the destination cannot list ids");
                             return;
                         }
                     };
                     let expected = org_count(&client, &ctx, lo, Some(hi)).await?;
-                    if loaded.len() == expected {
+                    if loaded == expected {
                         continue;
                     }
                     let lo_t = lo.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-                    if expected + loaded.len() > ENUMERATE_BELOW && hi - lo_t > Duration::milliseconds(1) {
+                    if expected + loaded > ENUMERATE_BELOW && hi - lo_t > Duration::milliseconds(1) {
                         let mid = lo_t + (hi - lo_t) / 2;
                         ranges.push((Some(mid), hi));
                         ranges.push((lo, mid));
                         continue;
                     }
-                    tracing::info!(table = %table, round, loaded = loaded.len(), expected, from = ?lo, before = %hi, "first load: mending a range");
+                    tracing::info!(table = %table, round, loaded, expected, from = ?lo, before = %hi, "first load: mending a range");
+                    let loaded = ids.ids(&table, q).await?;
                     let org: Vec<IdOnly> = org_ids(&client, &ctx, lo, Some(hi)).await?;
                     let have: HashSet<&str> = loaded.iter().map(String::as_str).collect();
                     let known: HashSet<&str> = org.iter().map(|r| r.id.as_str()).collect();
