@@ -68,6 +68,10 @@ fn status_mb(field: &str) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
     let args = Args::parse();
     if let Some(rows) = args.load_rows {
         return load_rate(rows, args.batch_records, &args.duckdb_sql);

@@ -76,9 +76,31 @@ impl Discovery {
     /// skipped with a warning (its values stay in the `custom` JSON column);
     /// a 401 is an error.
     pub async fn discover(client: &Client, resources: &[&str], klasses: bool) -> Result<Discovery, SyncError> {
+        // Every request at once: read one after another, these small
+        // requests idled the budget for the first second or two of a run.
+        let metadata = futures::future::join_all(resources.iter().map(|r| metadata_names(client, r)));
+        let listing = async {
+            if !klasses {
+                return Ok(Vec::new());
+            }
+            let pages: Result<Vec<_>, _> = client.list::<Klass>("/v1/klasses", 100).try_collect().await;
+            match pages {
+                Ok(pages) => Ok(pages
+                    .into_iter()
+                    .flat_map(|p| p.data)
+                    .filter_map(|k| k.attributes.name.clone())
+                    .collect()),
+                Err(e) if e.is_unauthorized() => Err(SyncError::from(e)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot list klasses; no kobject_<klass> tables this run");
+                    Ok(Vec::new())
+                }
+            }
+        };
+        let (metadata, names) = futures::future::join(metadata, listing).await;
         let mut d = Discovery::default();
-        for r in resources {
-            match metadata_names(client, r).await {
+        for (r, found) in resources.iter().zip(metadata) {
+            match found {
                 Ok(names) => {
                     d.custom.insert((*r).to_owned(), names);
                 }
@@ -88,36 +110,28 @@ impl Discovery {
                 }
             }
         }
-        if klasses {
-            let pages: Result<Vec<_>, _> = client.list::<Klass>("/v1/klasses", 100).try_collect().await;
-            let names: Vec<String> = match pages {
-                Ok(pages) => pages
-                    .into_iter()
-                    .flat_map(|p| p.data)
-                    .filter_map(|k| k.attributes.name.clone())
-                    .collect(),
-                Err(e) if e.is_unauthorized() => return Err(e.into()),
+        let tables = klass_table_names(&names?);
+        let attrs = futures::future::join_all(
+            tables
+                .iter()
+                .map(|(klass, _)| async move { metadata_names(client, &format!("kobject.{klass}")).await }),
+        )
+        .await;
+        let taken: HashSet<String> = KLASS_TABLE_FIXED.iter().map(|s| (*s).to_owned()).collect();
+        for ((klass, table), found) in tables.into_iter().zip(attrs) {
+            let attrs = match found {
+                Ok(a) => a,
+                Err(e) if e.is_unauthorized() => return Err(e),
                 Err(e) => {
-                    tracing::warn!(error = %e, "cannot list klasses; no kobject_<klass> tables this run");
+                    tracing::warn!(klass, error = %e, "no metadata for klass; its custom values stay in JSON");
                     Vec::new()
                 }
             };
-            let taken: HashSet<String> = KLASS_TABLE_FIXED.iter().map(|s| (*s).to_owned()).collect();
-            for (klass, table) in klass_table_names(&names) {
-                let attrs = match metadata_names(client, &format!("kobject.{klass}")).await {
-                    Ok(a) => a,
-                    Err(e) if e.is_unauthorized() => return Err(e),
-                    Err(e) => {
-                        tracing::warn!(klass, error = %e, "no metadata for klass; its custom values stay in JSON");
-                        Vec::new()
-                    }
-                };
-                d.klasses.push(KlassTable {
-                    klass,
-                    table,
-                    custom: Arc::new(CustomColumns::new(attrs, &taken)),
-                });
-            }
+            d.klasses.push(KlassTable {
+                klass,
+                table,
+                custom: Arc::new(CustomColumns::new(attrs, &taken)),
+            });
         }
         Ok(d)
     }

@@ -331,10 +331,13 @@ impl Engine {
             .collect();
         let (mut dest, bookmarks) = tokio::task::spawn_blocking(move || -> Result<_, SyncError> {
             let mut dest = dest;
-            dest.prepare(&StreamTables::new(sync_runs_table(), Vec::new()))?;
+            let runs = StreamTables::new(sync_runs_table(), Vec::new());
+            let all: Vec<&StreamTables> = std::iter::once(&runs)
+                .chain(prep.iter().map(|(_, t, _)| &**t))
+                .collect();
+            dest.prepare_all(&all)?;
             let mut bookmarks = HashMap::new();
-            for (name, t, resync) in &prep {
-                dest.prepare(t)?;
+            for (name, _, resync) in &prep {
                 if *resync {
                     tracing::info!(stream = %name, "re-sync: bookmark forgotten, reading in full");
                     dest.reset(name)?;

@@ -590,6 +590,22 @@ impl Destination for DuckDbDestination {
         Ok(())
     }
 
+    fn prepare_all(&mut self, all: &[&StreamTables]) -> Result<(), SyncError> {
+        // One commit for a run's DDL, not one per table (~100 at the start
+        // of a full sync, each a write-ahead-log flush).
+        self.conn.execute_batch("BEGIN").map_err(db_err("begin"))?;
+        let done = all
+            .iter()
+            .try_for_each(|t| self.prepare(t))
+            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_err("commit")));
+        if done.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            // What the cache learnt may have been rolled back.
+            self.columns.clear();
+        }
+        done
+    }
+
     fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
         let mut stmt = self
             .conn

@@ -246,6 +246,11 @@ pub trait Destination: Send + 'static {
     fn finish(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
+    /// Prepares several streams' tables at the start of a run; a destination
+    /// where each DDL statement is a commit of its own does them in one.
+    fn prepare_all(&mut self, all: &[&StreamTables]) -> Result<(), SyncError> {
+        all.iter().try_for_each(|t| self.prepare(t))
+    }
     /// Ids of the parent rows of `table` that `query` selects, deleted rows
     /// included (a first load's reconciliation compares them with the
     /// source's own counts). A destination that cannot answer says so with
@@ -286,6 +291,9 @@ impl Destination for Box<dyn Destination> {
     }
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         (**self).count_ids(table, query)
+    }
+    fn prepare_all(&mut self, all: &[&StreamTables]) -> Result<(), SyncError> {
+        (**self).prepare_all(all)
     }
 }
 
