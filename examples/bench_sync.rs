@@ -84,15 +84,7 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("--latency-ms LO-HI"))?;
     let s = args.scale;
     let sim = Simulator::start(SimConfig {
-        size: OrgSize {
-            customers: 200 * s,
-            conversations: 400 * s,
-            messages: 1_200 * s,
-            notes: 300 * s,
-            companies: 30 * s,
-            kobjects: 150 * s,
-            ..OrgSize::demo()
-        },
+        size: OrgSize::scaled(s),
         org_rate_limit: Some(args.rate_limit),
         search_rate_limit: Some(args.search_rate_limit),
         latency: Duration::from_millis(lo)..Duration::from_millis(hi.max(lo + 1)),

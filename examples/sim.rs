@@ -36,15 +36,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = SimConfig::demo();
     config.seed = args.seed;
     if let Some(s) = args.scale {
-        config.size = OrgSize {
-            customers: 200 * s,
-            conversations: 400 * s,
-            messages: 1_200 * s,
-            notes: 300 * s,
-            companies: 30 * s,
-            kobjects: 150 * s,
-            ..OrgSize::demo()
-        };
+        config.size = OrgSize::scaled(s);
     }
     if args.unlimited {
         config.org_rate_limit = None;

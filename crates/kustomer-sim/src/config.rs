@@ -69,6 +69,21 @@ impl OrgSize {
             klasses: 3,
         }
     }
+
+    /// The benchmarks' org grown `scale` times: 200 customers, 400
+    /// conversations, 1,200 messages, 300 notes, 30 companies and 150
+    /// KObjects per unit (about 2,300 records), the demo's users and klasses.
+    pub fn scaled(scale: usize) -> Self {
+        Self {
+            customers: 200 * scale,
+            conversations: 400 * scale,
+            messages: 1_200 * scale,
+            notes: 300 * scale,
+            companies: 30 * scale,
+            kobjects: 150 * scale,
+            ..Self::demo()
+        }
+    }
 }
 
 /// Configures a [`crate::Simulator`]: the generated data and the server's behaviour.

@@ -375,9 +375,9 @@ fn upsert(
 
 /// Appends a batch of parents none of which is stored yet (a first load),
 /// with their child rows, straight into their tables: no staging, no merge.
-/// The primary keys are the check: a parent (or child row) already there
-/// fails the append with a constraint error, and the caller rolls back and
-/// merges instead. Only for tables whose columns are exactly the
+/// The parent's primary key is the check: a parent already there fails
+/// the append with a constraint error, and the caller rolls back and merges
+/// instead (child rows of a new parent cannot exist: they go with it). Only for tables whose columns are exactly the
 /// definition's, in order (the appender fills every column).
 fn append_new(
     tx: &Connection,
@@ -636,7 +636,8 @@ impl Destination for DuckDbDestination {
         if self.fast_path_fits(&batch) {
             match self.write_once(&batch, true) {
                 Ok(stats) => {
-                    self.fast.insert(batch.tables.parent.name.clone(), FastPath::default());
+                    // Back to trying every batch (no allocation per batch).
+                    self.fast.remove(&batch.tables.parent.name);
                     return Ok(stats);
                 }
                 // A parent was already stored: merge instead, and back off.
