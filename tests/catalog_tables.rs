@@ -35,7 +35,7 @@ fn served(sim: &Simulator) -> Vec<(String, usize)> {
         let live_parents = |kind: Kind| -> Vec<String> {
             org.records(kind)
                 .into_iter()
-                .filter(|v| live(v))
+                .filter(live)
                 .map(|v| v["id"].as_str().unwrap().to_owned())
                 .collect()
         };

@@ -232,9 +232,11 @@ async fn update_tables_follow_the_records_deleted_flags() {
         let with_mentions = ids
             .iter()
             .find(|id| {
-                o.get(Kind::Note, id)
-                    .and_then(|n| n["relationships"]["userMentions"]["data"].as_array())
-                    .is_some_and(|m| !m.is_empty())
+                o.get(Kind::Note, id).is_some_and(|n| {
+                    n["relationships"]["userMentions"]["data"]
+                        .as_array()
+                        .is_some_and(|m| !m.is_empty())
+                })
             })
             .cloned()
             .expect("a note with mentions");
@@ -251,7 +253,7 @@ async fn update_tables_follow_the_records_deleted_flags() {
         ),
     );
     let wire = f.sim.with_org(|o| {
-        attr(o.get(Kind::Note, &soft).unwrap(), "deletedAt")
+        attr(&o.get(Kind::Note, &soft).unwrap(), "deletedAt")
             .as_str()
             .unwrap()
             .to_owned()
@@ -302,7 +304,7 @@ async fn history_keeps_every_observed_version_with_contiguous_validity() {
         o.ids(Kind::Conversation)
             .into_iter()
             .find(|id| {
-                attr(o.get(Kind::Conversation, id).unwrap(), "tags")
+                attr(&o.get(Kind::Conversation, id).unwrap(), "tags")
                     .as_array()
                     .is_some_and(|t| !t.is_empty())
             })
@@ -470,7 +472,7 @@ async fn hashed_columns_are_equal_across_tables() {
             .as_str()
             .unwrap()
             .to_owned();
-        let name = attr(o.get(Kind::Customer, &cust).unwrap(), "name")
+        let name = attr(&o.get(Kind::Customer, &cust).unwrap(), "name")
             .as_str()
             .map(str::to_owned);
         (c["id"].as_str().unwrap().to_owned(), cust, name)
@@ -643,8 +645,8 @@ async fn resolved_only_loads_done_conversations_whole_and_again_on_a_new_message
             .map(|c| c["id"].as_str().unwrap().to_owned())
             .collect();
         // A deleted conversation's lists answer 404: only live ones bring messages.
-        let live_done: Vec<&str> = o
-            .live_records(Kind::Conversation)
+        let live_conversations = o.live_records(Kind::Conversation);
+        let live_done: Vec<&str> = live_conversations
             .iter()
             .filter(|c| attr(c, "status") == "done")
             .map(|c| c["id"].as_str().unwrap())

@@ -111,10 +111,10 @@ pub fn expected_rows_of<E: Entity>(
     keep: impl Fn(bool, &str) -> bool,
 ) -> BTreeMap<String, Vec<Vec<Cmp>>> {
     let records: Vec<serde_json::Value> = sim.with_org(|org| {
-        let live: std::collections::HashSet<&str> = org
+        let live: std::collections::HashSet<String> = org
             .live_records(kind)
             .into_iter()
-            .filter_map(|r| r["id"].as_str())
+            .filter_map(|r| r["id"].as_str().map(str::to_owned))
             .collect();
         org.records(kind)
             .into_iter()
@@ -122,7 +122,6 @@ pub fn expected_rows_of<E: Entity>(
                 let id = r["id"].as_str().unwrap_or_default();
                 keep(!live.contains(id), id)
             })
-            .cloned()
             .collect()
     });
     let schema = E::schema();

@@ -56,7 +56,7 @@ fn is_deleted(record: &Value) -> bool {
 /// /v1/customers/search` serves (meta, links, data; see kustomer-sim's
 /// `paging::envelope` with `Totals::Search`).
 fn page_body(org: &Org, kind: Kind, size: usize) -> (usize, Vec<u8>) {
-    let live: Vec<&Value> = org.records(kind).into_iter().filter(|r| !is_deleted(r)).collect();
+    let live: Vec<Value> = org.records(kind).into_iter().filter(|r| !is_deleted(r)).collect();
     assert!(
         live.len() >= size,
         "{kind:?}: only {} live records for a page of {size}",

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::errors::ApiError;
 use crate::paging::Query;
-use crate::resource;
+use crate::store::Item;
 
 /// The default `count`.
 pub(crate) const DEFAULT_COUNT: usize = 100;
@@ -53,11 +53,23 @@ impl CursorRequest {
     }
 }
 
+/// What a cursor pages over: items with an id.
+pub(crate) trait Cursored {
+    /// The item's id, which orders the list.
+    fn cursor_id(&self) -> &str;
+}
+
+impl Cursored for Item {
+    fn cursor_id(&self) -> &str {
+        self.id()
+    }
+}
+
 /// One page of a newest-first list (ids strictly decreasing).
 #[derive(Debug)]
-pub(crate) struct CursorPage<'a> {
+pub(crate) struct CursorPage<'a, T> {
     /// The page's items, newest first.
-    pub items: Vec<&'a Value>,
+    pub items: Vec<&'a T>,
     /// How many items lie on the cursor's side (all of them without a cursor).
     pub cursor_count: usize,
     /// Whether older items exist beyond the page.
@@ -68,15 +80,15 @@ pub(crate) struct CursorPage<'a> {
 
 /// Cuts `req`'s page out of `items` (newest first). With `after`, the page is the
 /// `count` items just newer than the cursor, still listed newest first.
-pub(crate) fn page<'a>(items: &[&'a Value], req: &CursorRequest) -> CursorPage<'a> {
-    let id = |v: &Value| resource::id(v).to_owned();
-    let candidates: Vec<&Value> = (items.iter().copied())
+pub(crate) fn page<'a, T: Cursored>(items: &[&'a T], req: &CursorRequest) -> CursorPage<'a, T> {
+    let id = |v: &T| v.cursor_id().to_owned();
+    let candidates: Vec<&T> = (items.iter().copied())
         .filter(|v| req.before.as_ref().is_none_or(|b| id(v) < *b))
         .filter(|v| req.after.as_ref().is_none_or(|a| id(v) > *a))
         .collect();
     let n = candidates.len();
     let take = req.count.min(n);
-    let chosen: Vec<&Value> = if req.after.is_some() && req.before.is_none() {
+    let chosen: Vec<&T> = if req.after.is_some() && req.before.is_none() {
         candidates[n - take..].to_vec()
     } else {
         candidates[..take].to_vec()
@@ -93,11 +105,11 @@ pub(crate) fn page<'a>(items: &[&'a Value], req: &CursorRequest) -> CursorPage<'
 /// `meta` and `links` of a cursor page of `total` items at `path`, keeping the
 /// request's other parameters (filters) verbatim. `prev`/`next` are `null` when
 /// there is nothing newer/older (or the page is empty).
-pub(crate) fn envelope(
+pub(crate) fn envelope<T: Cursored>(
     path: &str,
     query: &Query,
     req: &CursorRequest,
-    page: &CursorPage<'_>,
+    page: &CursorPage<'_, T>,
     total: usize,
 ) -> (Value, Value) {
     let others = query.others_except(&["count", "before", "after"]);
@@ -108,8 +120,8 @@ pub(crate) fn envelope(
             this.push_str(&format!("&{key}={v}"));
         }
     }
-    let edge = |cond: bool, key: &str, item: Option<&&Value>| match item {
-        Some(v) if cond => json!(format!("{base}&{key}={}", resource::id(v))),
+    let edge = |cond: bool, key: &str, item: Option<&&T>| match item {
+        Some(v) if cond => json!(format!("{base}&{key}={}", v.cursor_id())),
         _ => Value::Null,
     };
     let mut links = Map::new();
@@ -124,6 +136,12 @@ pub(crate) fn envelope(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Cursored for Value {
+        fn cursor_id(&self) -> &str {
+            crate::resource::id(self)
+        }
+    }
 
     fn items() -> Vec<Value> {
         (0..10u8).rev().map(|i| json!({"id": format!("{i:024x}")})).collect()

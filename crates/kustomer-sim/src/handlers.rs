@@ -3,6 +3,7 @@
 //! audit logs, webhook event names, and per-conversation/per-customer detail.
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::cursor::{self, CursorRequest};
@@ -15,6 +16,7 @@ use crate::org::Org;
 use crate::paging::{self, PageRequest, Query, Totals};
 use crate::resource;
 use crate::server::{not_found, parent, to_bytes};
+use crate::store::Item;
 use crate::time;
 
 /// A list body with optional side-loaded records.
@@ -22,21 +24,37 @@ use crate::time;
 struct ListBody<'a> {
     meta: Value,
     links: Value,
-    data: &'a [&'a Value],
+    data: &'a [&'a RawValue],
     #[serde(skip_serializing_if = "Option::is_none")]
-    included: Option<Vec<&'a Value>>,
+    included: Option<Vec<&'a RawValue>>,
 }
 
 /// A single-record body with optional side-loaded records.
 #[derive(Debug, Serialize)]
 struct OneBody<'a> {
-    data: &'a Value,
+    data: &'a RawValue,
     #[serde(skip_serializing_if = "Option::is_none")]
-    included: Option<Vec<&'a Value>>,
+    included: Option<Vec<&'a RawValue>>,
+}
+
+/// `{"data", "links", "meta"}`, the latter two optional, with keys in the order a
+/// `json!` object writes them (sorted).
+#[derive(Debug, Serialize)]
+struct DataBody<'a> {
+    data: &'a [&'a RawValue],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    links: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<Value>,
+}
+
+/// The stored JSON of `items`.
+fn raw<'a>(items: &[&'a Item]) -> Vec<&'a RawValue> {
+    items.iter().map(|i| i.json()).collect()
 }
 
 /// The side-loaded children of `parents` the query asks for, if any.
-fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Value]) -> Option<Vec<&'o Value>> {
+fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Item]) -> Option<Vec<&'o RawValue>> {
     let side = side?;
     let asked = query.get(side.param)?;
     let all = asked.split(',').any(|v| v.trim() == side.all);
@@ -46,10 +64,10 @@ fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Val
     }
     let mut out = Vec::new();
     for p in parents {
-        let current = p["attributes"]["currentVersion"].as_u64();
-        for child in org.collection_for(side.table, resource::id(p)) {
-            if all || child["attributes"]["version"].as_u64() == current {
-                out.push(child);
+        let current = p.value()["attributes"]["currentVersion"].as_u64();
+        for child in org.collection_items_for(side.table, p.id()) {
+            if all || child.value()["attributes"]["version"].as_u64() == current {
+                out.push(child.json());
             }
         }
     }
@@ -58,19 +76,25 @@ fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Val
 
 /// `GET <spec.path>`: every configuration list, paged and wrapped as its spec says.
 pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<Vec<u8>, ApiError> {
-    let items = org.collection(spec.table);
+    let items = org.collection_items(spec.table);
     match spec.shape {
         Shape::Single => {
             let first = items.first().ok_or_else(|| not_found(spec.kind, "settings"))?;
             Ok(to_bytes(&OneBody {
-                data: first,
+                data: first.json(),
                 included: None,
             }))
         }
-        Shape::Unpaged => Ok(to_bytes(
-            &json!({"meta": {}, "data": items, "links": {"self": spec.path}}),
-        )),
-        Shape::Bare => Ok(to_bytes(&json!({"data": items}))),
+        Shape::Unpaged => Ok(to_bytes(&DataBody {
+            data: &raw(&items),
+            links: Some(json!({"self": spec.path})),
+            meta: Some(json!({})),
+        })),
+        Shape::Bare => Ok(to_bytes(&DataBody {
+            data: &raw(&items),
+            links: None,
+            meta: None,
+        })),
         Shape::Paged { max } => {
             let req = PageRequest::parse(query, max)?;
             let page = req.slice(&items);
@@ -78,7 +102,7 @@ pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<V
             Ok(to_bytes(&ListBody {
                 meta,
                 links,
-                data: page,
+                data: &raw(page),
                 included: included(org, spec.side, query, page),
             }))
         }
@@ -87,15 +111,15 @@ pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<V
 
 /// `GET <spec.path>/{id}`; `default` names the record whose `default` is true.
 pub(crate) fn config_item(org: &Org, spec: &ListSpec, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
-    let items = org.collection(spec.table);
+    let items = org.collection_items(spec.table);
     let found = if id == "default" {
-        items.into_iter().find(|v| v["attributes"]["default"] == true)
+        items.into_iter().find(|v| v.value()["attributes"]["default"] == true)
     } else {
-        items.into_iter().find(|v| resource::id(v) == id)
+        items.into_iter().find(|v| v.id() == id)
     };
     let data = found.ok_or_else(|| not_found(spec.kind, id))?;
     Ok(to_bytes(&OneBody {
-        data,
+        data: data.json(),
         included: included(org, spec.side, query, &[data]),
     }))
 }
@@ -111,7 +135,7 @@ pub(crate) fn metadata(org: &Org, resource: &str) -> Result<Vec<u8>, ApiError> {
             ))
         })?;
     Ok(to_bytes(&OneBody {
-        data: doc,
+        data: doc.json(),
         included: None,
     }))
 }
@@ -148,45 +172,59 @@ pub(crate) fn audit_logs(org: &Org, query: &Query) -> Result<Vec<u8>, ApiError> 
     }
     let user = query.get("filter[userId]");
     let (start, end) = (bound(query, "filter[start]")?, bound(query, "filter[end]")?);
-    let attr = |v: &Value, k: &str| v["attributes"][k].as_str().map(str::to_owned);
-    let items: Vec<&Value> = (org.collection(audit::TABLE).into_iter())
-        .filter(|v| types.is_empty() || attr(v, "objectType").is_some_and(|t| types.contains(&t.as_str())))
-        .filter(|v| object.is_none_or(|o| attr(v, "objectId").as_deref() == Some(o)))
-        .filter(|v| user.is_none_or(|u| attr(v, "userId").as_deref() == Some(u)))
+    let items: Vec<&Item> = (org.collection_items(audit::TABLE).into_iter())
+        .filter(|v| types.is_empty() || v.facts.object_type.as_deref().is_some_and(|t| types.contains(&t)))
+        .filter(|v| object.is_none_or(|o| v.facts.object_id.as_deref() == Some(o)))
+        .filter(|v| user.is_none_or(|u| v.facts.user_id.as_deref() == Some(u)))
         .filter(|v| {
-            let at = attr(v, "createdAt").and_then(|s| time::parse_instant(&s)).unwrap_or(0);
+            let at = v.facts.created;
             start.is_none_or(|(s, _)| at >= s) && end.is_none_or(|(_, e)| at < e)
         })
         .collect();
     let page = cursor::page(&items, &req);
     let (meta, links) = cursor::envelope("/v1/audit-logs", query, &req, &page, items.len());
-    Ok(to_bytes(&json!({"meta": meta, "links": links, "data": page.items})))
+    Ok(to_bytes(&DataBody {
+        data: &raw(&page.items),
+        links: Some(links),
+        meta: Some(meta),
+    }))
 }
 
 /// `GET /v1/outbound-webhooks/events`: `{"events": [...]}`.
 pub(crate) fn webhook_events(org: &Org) -> Vec<u8> {
-    to_bytes(&json!({"events": org.collection(WEBHOOK_EVENTS)}))
+    #[derive(Serialize)]
+    struct Events<'a> {
+        events: &'a [&'a RawValue],
+    }
+    to_bytes(&Events {
+        events: &raw(&org.collection_items(WEBHOOK_EVENTS)),
+    })
 }
 
-/// A detail list of one live conversation or customer, paged.
+/// A detail list of one live conversation or customer, paged. Filters and sorts
+/// parse only the parent's own records (and the merges it was the source of).
 pub(crate) fn detail_list(org: &Org, d: Detail, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
     parent(org, d.parent(), id)?;
     let req = PageRequest::parse(query, d.max_page_size())?;
-    let mut items = org.collection_for(d.table(), id);
+    let mut items = org.collection_items_for(d.table(), id);
     match d {
         Detail::Merges => {
-            let as_source = (org.collection(d.table()).into_iter()).filter(|m| {
-                resource::related_id(m, "source") == Some(id) && resource::related_id(m, "target") != Some(id)
+            let as_source = (org.collection_items(d.table()).into_iter()).filter(|m| {
+                m.facts.source.as_deref() == Some(id) && resource::related_id(&m.value(), "target") != Some(id)
             });
             items.extend(as_source);
-            items.sort_by_key(|m| resource::attr_str(m, "createdAt").unwrap_or_default().to_owned());
+            items.sort_by_cached_key(|m| {
+                resource::attr_str(&m.value(), "createdAt")
+                    .unwrap_or_default()
+                    .to_owned()
+            });
         }
         Detail::Events => {
             if let Some(name) = query.get("name") {
-                items.retain(|e| resource::attr_str(e, "name") == Some(name));
+                items.retain(|e| resource::attr_str(&e.value(), "name") == Some(name));
             }
             if let Some(field) = query.get("changed") {
-                items.retain(|e| e["attributes"]["changes"]["attributes"].get(field).is_some());
+                items.retain(|e| e.value()["attributes"]["changes"]["attributes"].get(field).is_some());
             }
             if query.get("sort") == Some("desc") {
                 items.reverse();
@@ -198,30 +236,34 @@ pub(crate) fn detail_list(org: &Org, d: Detail, id: &str, query: &Query) -> Resu
     Ok(to_bytes(&ListBody {
         meta,
         links,
-        data: req.slice(&items),
+        data: &raw(req.slice(&items)),
         included: None,
     }))
 }
 
 /// `GET /v1/conversations/times/{ids}`: one object for one id, a list for several.
 pub(crate) fn times_by_ids(org: &Org, ids: &str) -> Result<Vec<u8>, ApiError> {
-    let live = |t: &&Value| {
-        resource::related_id(t, "conversation")
-            .and_then(|c| org.get(Kind::Conversation, c))
-            .is_some_and(|c| !resource::is_deleted(c))
+    let live = |t: &&Item| {
+        resource::related_id(&t.value(), "conversation")
+            .and_then(|c| org.row(Kind::Conversation, c))
+            .is_some_and(|c| !c.meta.deleted)
     };
     let times = org.store().get(detail::TIMES);
-    let found: Vec<&Value> = (ids.split(','))
+    let found: Vec<&Item> = (ids.split(','))
         .filter_map(|id| times.and_then(|c| c.get(id.trim())))
         .filter(live)
         .collect();
     match (ids.contains(','), found.as_slice()) {
         (_, []) => Err(not_found("conversation_time", ids)),
         (false, [one]) => Ok(to_bytes(&OneBody {
-            data: one,
+            data: one.json(),
             included: None,
         })),
-        _ => Ok(to_bytes(&json!({"data": found}))),
+        _ => Ok(to_bytes(&DataBody {
+            data: &raw(&found),
+            links: None,
+            meta: None,
+        })),
     }
 }
 
@@ -231,7 +273,7 @@ pub(crate) fn customer_merge(org: &Org, id: &str) -> Result<Vec<u8>, ApiError> {
         .and_then(|c| c.get(id))
         .ok_or_else(|| not_found("customer_merge", id))?;
     Ok(to_bytes(&OneBody {
-        data: merge,
+        data: merge.json(),
         included: None,
     }))
 }

@@ -53,6 +53,7 @@ mod paging;
 mod resource;
 mod rng;
 mod routes;
+mod row;
 mod search;
 mod server;
 mod stats;

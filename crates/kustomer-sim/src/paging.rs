@@ -2,6 +2,7 @@
 //! (spec §2, §3).
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
 use crate::errors::ApiError;
@@ -171,7 +172,8 @@ pub(crate) fn envelope(path: &str, query: &Query, req: PageRequest, total: usize
     (Value::Object(meta), Value::Object(links))
 }
 
-/// A list response body, serialised without cloning the records.
+/// A list response body, serialised without cloning the records: each is written
+/// as stored.
 #[derive(Debug, Serialize)]
 pub(crate) struct ListBody<'a> {
     /// Page facts.
@@ -179,14 +181,14 @@ pub(crate) struct ListBody<'a> {
     /// Relative navigation links.
     pub links: Value,
     /// The page's resource objects.
-    pub data: &'a [&'a Value],
+    pub data: &'a [&'a RawValue],
 }
 
 /// A single-resource body: `{"data": resource}`.
 #[derive(Debug, Serialize)]
 pub(crate) struct OneBody<'a> {
     /// The resource object.
-    pub data: &'a Value,
+    pub data: &'a RawValue,
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ impl Search {
     /// record id and the query's fingerprint. The same query pages consistently; a
     /// different query (e.g. a moved `gte` bound) orders the same ties differently,
     /// as Elasticsearch does. No id tiebreak exists, as in the real API.
-    pub(crate) fn run<'o>(&self, org: &'o Org, index: Index) -> Vec<&'o Value> {
+    pub(crate) fn run<'o>(&self, org: &'o Org, index: Index) -> Vec<&'o Row> {
         let window = org.search_window_start();
         let salt = combine(org.seed(), self.fingerprint);
         let mut hits: Vec<(Vec<i64>, u64, &Row)> = (org.rows(self.ctx).iter())
@@ -221,7 +221,7 @@ impl Search {
             })
             .collect();
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-        hits.into_iter().map(|(_, _, r)| &r.value).collect()
+        hits.into_iter().map(|(_, _, r)| r).collect()
     }
 }
 
@@ -348,18 +348,10 @@ fn test(attr: Attr, row: &Row, op: Op, value: &Operand) -> bool {
             }
         }
         (Attr::Deleted, Operand::Bool(b)) => row.meta.deleted == *b,
-        (Attr::Status, Operand::Text(s)) => resource::attr_str(&row.value, "status") == Some(s),
+        (Attr::Status, Operand::Text(s)) => row.meta.status.as_deref() == Some(s),
         (Attr::CustomerId, Operand::Text(s)) => row.meta.customer.as_deref() == Some(s),
         (Attr::ConversationId, Operand::Text(s)) => row.meta.conversation.as_deref() == Some(s),
-        (Attr::Email, Operand::Text(s)) => resource::attributes(&row.value)
-            .and_then(|a| a.get("emails")?.as_array())
-            .is_some_and(|emails| {
-                emails.iter().any(|e| {
-                    e.get("email")
-                        .and_then(Value::as_str)
-                        .is_some_and(|x| x.eq_ignore_ascii_case(s))
-                })
-            }),
+        (Attr::Email, Operand::Text(s)) => row.meta.emails.iter().any(|x| x.eq_ignore_ascii_case(s)),
         _ => false,
     }
 }
@@ -436,8 +428,8 @@ mod tests {
     use crate::config::SimConfig;
     use std::cmp::Ordering;
 
-    fn same_order(a: &[&Value], b: &[&Value]) -> Ordering {
-        let ids = |v: &[&Value]| v.iter().map(|x| resource::id(x).to_owned()).collect::<Vec<_>>();
+    fn same_order(a: &[&Row], b: &[&Row]) -> Ordering {
+        let ids = |v: &[&Row]| v.iter().map(|x| x.id().to_owned()).collect::<Vec<_>>();
         ids(a).cmp(&ids(b))
     }
 
@@ -471,13 +463,15 @@ mod tests {
         let all = parse(r#"{"sort":[{"customer_updated_at":"asc"}]}"#)
             .unwrap()
             .run(&org, Index::Search);
-        assert_eq!(all.len(), org.live_records(Kind::Customer).len());
-        let t = resource::attr_str(all[all.len() / 2], "updatedAt").unwrap();
+        assert_eq!(all.len(), org.live_count(Kind::Customer));
+        let middle = all[all.len() / 2].value();
+        let t = resource::attr_str(&middle, "updatedAt").unwrap();
         let body = format!(
             r#"{{"and":[{{"customer_updated_at":{{"gte":"{t}"}}}}],"sort":[{{"customer_updated_at":"asc"}}],"queryContext":"customer"}}"#
         );
         let later = parse(&body).unwrap().run(&org, Index::Search);
         assert!(!later.is_empty() && later.len() < all.len());
+        let later: Vec<Value> = later.iter().map(|r| r.value()).collect();
         let times: Vec<&str> = later
             .iter()
             .map(|v| resource::attr_str(v, "updatedAt").unwrap())
@@ -496,7 +490,7 @@ mod tests {
         let q = parse(r#"{"queryContext":"conversation","includeDeleted":true}"#).unwrap();
         let (recent, old) = (q.run(&org, Index::Search), q.run(&org, Index::Archive));
         assert!(!recent.is_empty() && !old.is_empty());
-        assert_eq!(recent.len() + old.len(), org.records(Kind::Conversation).len());
+        assert_eq!(recent.len() + old.len(), org.count(Kind::Conversation));
     }
 
     #[test]
@@ -528,7 +522,7 @@ mod tests {
             Ordering::Equal
         );
         assert_ne!(same_order(&a[..60], &b[..60]), Ordering::Equal);
-        let mut ids: Vec<&str> = a[..60].iter().map(|v| resource::id(v)).collect();
+        let mut ids: Vec<&str> = a[..60].iter().map(|r| r.id()).collect();
         let shown = ids.clone();
         ids.sort_unstable();
         assert_ne!(ids, shown, "ties must not come in id order");

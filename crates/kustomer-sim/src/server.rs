@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::config::SimConfig;
 use crate::conn::Tap;
@@ -23,9 +23,9 @@ use crate::kind::Kind;
 use crate::limits::{Limits, RateHeaders, Verdict};
 use crate::org::{Org, Row};
 use crate::paging::{self, ListBody, OneBody, PageRequest, Query, Totals};
-use crate::resource;
 use crate::rng::{combine, Rng};
 use crate::routes::{self, Route, Scope};
+use crate::row::to_raw;
 use crate::search::{self, Index, Search};
 use crate::stats::SimStats;
 
@@ -223,13 +223,13 @@ pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
 /// Answers one routed request from the org.
 fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let one = |row: Option<&Row>, what: &str, id: &str| match row {
-        Some(r) if !r.meta.deleted => Ok(to_bytes(&OneBody { data: &r.value })),
+        Some(r) if !r.meta.deleted => Ok(to_bytes(&OneBody { data: r.json() })),
         _ => Err(not_found(what, id)),
     };
     match route {
         Route::CurrentUser => org
             .current_user()
-            .map(|u| to_bytes(&OneBody { data: u }))
+            .map(|u| to_bytes(&OneBody { data: u.json() }))
             .ok_or_else(|| not_found("user", "current")),
         Route::Get(kind, id) => one(org.row(kind, id), kind.resource_type(), id),
         Route::KObject(klass, id) => {
@@ -306,11 +306,11 @@ fn list(org: &Org, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8
             r.meta.customer.as_deref() == Some(id) && r.meta.klass.as_deref() == Some(name)
         }
     };
-    let mut items: Vec<&Value> = (org.rows(kind).iter())
+    let mut items: Vec<&RawValue> = (org.rows(kind).iter())
         .filter(|r| r.meta.deleted == want_deleted)
         .filter(|r| in_scope(r))
-        .filter(|r| status.is_none_or(|s| resource::attr_str(&r.value, "status") == Some(s)))
-        .map(|r| &r.value)
+        .filter(|r| status.is_none_or(|s| r.meta.status.as_deref() == Some(s)))
+        .map(Row::json)
         .collect();
     if kind.sortable_list() && query.get("sort") == Some("desc") {
         items.reverse();
@@ -337,14 +337,15 @@ fn search(org: &Org, query: &Query, body: &[u8], index: Index) -> Result<Vec<u8>
     let (meta, links) = paging::envelope(index.path(), &Query::default(), req, hits.len(), Totals::Search);
     let page = req.slice(&hits);
     if index == Index::Search {
+        let data: Vec<&RawValue> = page.iter().map(|r| r.json()).collect();
         return Ok(to_bytes(&ListBody {
             meta,
             links,
-            data: page,
+            data: &data,
         }));
     }
-    let thin: Vec<Value> = page.iter().map(|r| search::thin(r)).collect();
-    let data: Vec<&Value> = thin.iter().collect();
+    let thin: Vec<Box<RawValue>> = page.iter().map(|r| to_raw(&search::thin(&r.value()))).collect();
+    let data: Vec<&RawValue> = thin.iter().map(|t| &**t).collect();
     Ok(to_bytes(&ListBody {
         meta,
         links,

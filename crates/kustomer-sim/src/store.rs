@@ -1,21 +1,101 @@
 //! Named collections beyond the eleven [`crate::Kind`]s: org configuration lists,
 //! per-conversation and per-customer detail, audit logs and custom-attribute
 //! metadata. Each is a list of JSON:API resource objects in serving order, indexed
-//! by id and, optionally, by the id of the record it belongs to.
+//! by id and, optionally, by the id of the record it belongs to. Records are stored
+//! as compact JSON (as [`crate::row`] stores the eleven kinds), with the few facts
+//! requests filter on cached beside them ([`Facts`]).
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::resource;
+use crate::row::{parse, to_raw};
+use crate::time;
+
+/// Facts about a stored collection record that requests and mutations filter on,
+/// cached so they need not re-parse JSON.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Facts {
+    /// `attributes.createdAt`, microseconds (0 if absent).
+    pub created: i64,
+    /// `relationships.source.data.id` (customer merges: the merged-away customer).
+    pub source: Option<Box<str>>,
+    /// `relationships.message.data.id` (attachments: their message).
+    pub message: Option<Box<str>>,
+    /// `attributes.objectType` (audit logs).
+    pub object_type: Option<Box<str>>,
+    /// `attributes.objectId` (audit logs).
+    pub object_id: Option<Box<str>>,
+    /// `attributes.userId` (audit logs).
+    pub user_id: Option<Box<str>>,
+}
+
+impl Facts {
+    fn of(value: &Value) -> Facts {
+        let attr = |k: &str| resource::attr_str(value, k).map(Box::from);
+        let rel = |k: &str| resource::related_id(value, k).map(Box::from);
+        Facts {
+            created: (resource::attr_str(value, "createdAt"))
+                .and_then(time::parse_instant)
+                .unwrap_or(0),
+            source: rel("source"),
+            message: rel("message"),
+            object_type: attr("objectType"),
+            object_id: attr("objectId"),
+            user_id: attr("userId"),
+        }
+    }
+}
+
+/// One stored record of a collection.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    json: Box<RawValue>,
+    id: Box<str>,
+    parent: Option<Box<str>>,
+    /// Cached facts about it.
+    pub facts: Facts,
+}
+
+impl Item {
+    fn new(value: &Value, parent: Option<String>) -> Item {
+        Item {
+            json: to_raw(value),
+            id: resource::id(value).into(),
+            parent: parent.map(String::into_boxed_str),
+            facts: Facts::of(value),
+        }
+    }
+
+    /// The record as served (serialises verbatim).
+    pub(crate) fn json(&self) -> &RawValue {
+        &self.json
+    }
+
+    /// The record, parsed.
+    pub(crate) fn value(&self) -> Value {
+        parse(&self.json)
+    }
+
+    /// Its `id` (empty for records without one, such as plain strings).
+    pub(crate) fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The id of the record it belongs to, if any.
+    pub(crate) fn parent(&self) -> Option<&str> {
+        self.parent.as_deref()
+    }
+}
 
 /// One named collection.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Collection {
-    rows: Vec<Value>,
-    parents: Vec<Option<String>>,
-    index: HashMap<String, usize>,
-    by_parent: HashMap<String, Vec<usize>>,
+    items: Vec<Item>,
+    index: HashMap<Box<str>, usize>,
+    by_parent: HashMap<Box<str>, Vec<usize>>,
     /// The ordinal the next generated record gets (ordinals are never reused).
     pub next_ordinal: usize,
 }
@@ -23,61 +103,76 @@ pub(crate) struct Collection {
 impl Collection {
     /// Appends a record, owned by `parent` if given.
     pub(crate) fn push(&mut self, value: Value, parent: Option<String>) {
-        let i = self.rows.len();
-        let id = resource::id(&value);
-        if !id.is_empty() {
-            self.index.entry(id.to_owned()).or_insert(i);
-        }
-        if let Some(p) = &parent {
-            self.by_parent.entry(p.clone()).or_default().push(i);
-        }
-        self.rows.push(value);
-        self.parents.push(parent);
+        self.push_item(Item::new(&value, parent));
         self.next_ordinal += 1;
     }
 
+    /// Appends a stored record and indexes it.
+    fn push_item(&mut self, item: Item) {
+        let i = self.items.len();
+        if !item.id.is_empty() {
+            self.index.entry(item.id.clone()).or_insert(i);
+        }
+        if let Some(p) = &item.parent {
+            self.by_parent.entry(p.clone()).or_default().push(i);
+        }
+        self.items.push(item);
+    }
+
     /// Every record, in serving order.
-    pub(crate) fn rows(&self) -> &[Value] {
-        &self.rows
+    pub(crate) fn items(&self) -> &[Item] {
+        &self.items
     }
 
     /// One record by id.
-    pub(crate) fn get(&self, id: &str) -> Option<&Value> {
-        self.index.get(id).map(|&i| &self.rows[i])
+    pub(crate) fn get(&self, id: &str) -> Option<&Item> {
+        self.index.get(id).map(|&i| &self.items[i])
     }
 
     /// The records owned by `parent`, in serving order.
-    pub(crate) fn children(&self, parent: &str) -> Vec<&Value> {
+    pub(crate) fn children(&self, parent: &str) -> Vec<&Item> {
         (self.by_parent.get(parent).into_iter().flatten())
-            .map(|&i| &self.rows[i])
+            .map(|&i| &self.items[i])
             .collect()
     }
 
-    /// Applies `f` to the record `id`; `false` if there is none.
+    /// How many records `parent` owns.
+    pub(crate) fn count_children(&self, parent: &str) -> usize {
+        self.by_parent.get(parent).map_or(0, Vec::len)
+    }
+
+    /// Applies `f` to the parsed record `id` and stores the result; `false` if there
+    /// is none.
     pub(crate) fn edit(&mut self, id: &str, f: impl FnOnce(&mut Value)) -> bool {
-        match self.index.get(id) {
-            Some(&i) => {
-                f(&mut self.rows[i]);
-                true
-            }
-            None => false,
-        }
+        let Some(&i) = self.index.get(id) else {
+            return false;
+        };
+        let item = &mut self.items[i];
+        let mut value = item.value();
+        f(&mut value);
+        item.json = to_raw(&value);
+        item.id = resource::id(&value).into();
+        item.facts = Facts::of(&value);
+        true
     }
 
     /// Removes every record `keep` rejects; returns how many went.
-    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Value, Option<&str>) -> bool) -> usize {
-        let before = self.rows.len();
-        let rows = std::mem::take(&mut self.rows);
-        let parents = std::mem::take(&mut self.parents);
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Item) -> bool) -> usize {
+        let before = self.items.len();
+        let kept: Vec<bool> = self.items.iter().map(&mut keep).collect();
+        if kept.iter().all(|&k| k) {
+            return 0;
+        }
+        let items = std::mem::take(&mut self.items);
         let next = self.next_ordinal;
         *self = Collection::default();
-        for (row, parent) in rows.into_iter().zip(parents) {
-            if keep(&row, parent.as_deref()) {
-                self.push(row, parent);
+        for (item, keep) in items.into_iter().zip(kept) {
+            if keep {
+                self.push_item(item);
             }
         }
         self.next_ordinal = next;
-        before - self.rows.len()
+        before - self.items.len()
     }
 }
 
@@ -104,8 +199,8 @@ impl Store {
     }
 
     /// The records of `name`, or none.
-    pub(crate) fn rows(&self, name: &str) -> &[Value] {
-        self.map.get(name).map_or(&[], Collection::rows)
+    pub(crate) fn items(&self, name: &str) -> &[Item] {
+        self.map.get(name).map_or(&[], Collection::items)
     }
 }
 
@@ -119,12 +214,23 @@ mod tests {
         let mut c = Collection::default();
         c.push(json!({"id": "a"}), Some("p".into()));
         c.push(json!({"id": "b"}), Some("q".into()));
-        c.push(json!({"id": "c"}), Some("p".into()));
+        c.push(
+            json!({"id": "c", "relationships": {"message": {"data": {"id": "m"}}}}),
+            Some("p".into()),
+        );
         assert_eq!(c.children("p").len(), 2);
+        assert_eq!(c.count_children("p"), 2);
+        assert_eq!(c.get("c").unwrap().facts.message.as_deref(), Some("m"));
         assert!(c.edit("b", |v| v["x"] = json!(1)));
-        assert_eq!(c.get("b").unwrap()["x"], 1);
-        assert_eq!(c.retain(|v, _| v["id"] != "a"), 1);
-        assert_eq!(c.children("p"), [&json!({"id": "c"})]);
+        assert_eq!(c.get("b").unwrap().value()["x"], 1);
+        assert_eq!(c.get("b").unwrap().json().get(), r#"{"id":"b","x":1}"#);
+        assert_eq!(c.retain(|v| v.id() != "a"), 1);
+        let left: Vec<Value> = c.children("p").iter().map(|i| i.value()).collect();
+        assert_eq!(
+            left,
+            [json!({"id": "c", "relationships": {"message": {"data": {"id": "m"}}}})]
+        );
+        assert_eq!(c.get("b").unwrap().parent(), Some("q"));
         assert_eq!(c.next_ordinal, 3);
     }
 }

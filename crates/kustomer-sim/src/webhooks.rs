@@ -45,6 +45,7 @@ use crate::kind::Kind;
 use crate::org::Org;
 use crate::resource;
 use crate::server::lock;
+use crate::store::Item;
 use crate::time;
 
 /// The collection (and table) listing outbound webhooks.
@@ -222,7 +223,7 @@ fn create(org: &mut Org, body: &[u8]) -> Result<Value, ApiError> {
         }
         Some(_) => return Err(bad("`headers` must be a list of {name, value}".into())),
     };
-    if org.collection(COLLECTION).len() >= MAX_OUTBOUND_WEBHOOKS {
+    if org.store().items(COLLECTION).len() >= MAX_OUTBOUND_WEBHOOKS {
         return Err(bad(format!(
             "Outbound webhook limit reached: an org can have at most {MAX_OUTBOUND_WEBHOOKS}"
         )));
@@ -247,7 +248,7 @@ fn create(org: &mut Org, body: &[u8]) -> Result<Value, ApiError> {
     org.store()
         .get(COLLECTION)
         .and_then(|c| c.get(&id))
-        .cloned()
+        .map(Item::value)
         .ok_or_else(|| ApiError::NotFound(format!("outbound_webhook {id} not found")))
 }
 
@@ -371,7 +372,7 @@ pub(crate) fn emit(
         return;
     };
     let targets: Vec<Target> = (hooks.created.iter())
-        .filter_map(|id| Target::of(listed.get(id)?, &name))
+        .filter_map(|id| Target::of(&listed.get(id)?.value(), &name))
         .collect();
     if targets.is_empty() {
         return;

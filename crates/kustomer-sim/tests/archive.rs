@@ -90,7 +90,7 @@ async fn search_and_archive_split_every_kind() {
                           "queryContext": ctx, "includeDeleted": true});
         let recent = all_items(&sim, SEARCH, &body).await;
         let archived = all_items(&sim, ARCHIVE, &body).await;
-        let all: BTreeSet<String> = sim.with_org(|o| ids(&o.records(kind).into_iter().cloned().collect::<Vec<_>>()));
+        let all: BTreeSet<String> = sim.with_org(|o| ids(&o.records(kind)));
         let (r, a) = (ids(&recent), ids(&archived));
         assert_eq!(r.len(), recent.len(), "{ctx}: search repeats no id");
         assert_eq!(a.len(), archived.len(), "{ctx}: archive repeats no id");

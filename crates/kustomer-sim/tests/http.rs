@@ -114,7 +114,7 @@ async fn lists_page_with_relative_links_and_clamp_page_size() {
         seen.extend(page.body["data"].as_array().unwrap().clone());
         next = page.body["links"]["next"].as_str().map(str::to_owned);
     }
-    let expected: Vec<Value> = sim.with_org(|o| o.live_records(Kind::Message).into_iter().cloned().collect());
+    let expected: Vec<Value> = sim.with_org(|o| o.live_records(Kind::Message));
     assert_eq!(seen, expected);
     let created: Vec<&str> = seen
         .iter()

@@ -31,7 +31,7 @@ fn records_have_the_documented_shape() {
     let org = tiny();
     let now = org.now().to_rfc3339();
     for kind in Kind::ALL {
-        for r in org.records(kind) {
+        for r in &org.records(kind) {
             let id = r["id"].as_str().unwrap();
             assert_eq!(id.len(), 24, "{kind:?}");
             assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
@@ -43,18 +43,15 @@ fn records_have_the_documented_shape() {
             assert!(attr(r, "createdAt").as_str().unwrap() <= at);
         }
     }
-    let kobject = org.records(Kind::KObject)[0];
+    let kobject = &org.records(Kind::KObject)[0];
     let klass = kobject["relationships"]["klass"]["data"]["id"].as_str().unwrap();
     assert_eq!(kobject["type"], format!("kobject.{klass}"));
     assert_eq!(
         kobject["relationships"]["klass"]["link"]["self"],
         format!("/v1/klasses/{klass}")
     );
-    let names: Vec<&str> = org
-        .records(Kind::Klass)
-        .iter()
-        .map(|k| attr(k, "name").as_str().unwrap())
-        .collect();
+    let klasses = org.records(Kind::Klass);
+    let names: Vec<&str> = klasses.iter().map(|k| attr(k, "name").as_str().unwrap()).collect();
     assert_eq!(names.len(), 3);
     assert!(names.contains(&"shopify-orders") && names.contains(&"acme_app.loyalty_card"));
 }
@@ -123,7 +120,7 @@ fn update_stamps_the_clock_and_bumps_rev() {
     assert!(org.update(Kind::Conversation, &id, |a| {
         a.insert("status".into(), json!("done"));
     }));
-    let after = org.get(Kind::Conversation, &id).unwrap();
+    let after = &org.get(Kind::Conversation, &id).unwrap();
     let stamp = now.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
     assert_eq!(attr(after, "status"), "done");
     assert_eq!(attr(after, "updatedAt"), stamp.as_str());
@@ -142,9 +139,9 @@ fn touch_many_shares_one_instant() {
     let mut org = tiny();
     let ids = org.touch_many_at_once(Kind::Customer, 7);
     assert_eq!(ids.len(), 7);
-    let stamps: std::collections::HashSet<&Value> = ids
+    let stamps: std::collections::HashSet<Value> = ids
         .iter()
-        .map(|id| attr(org.get(Kind::Customer, id).unwrap(), "updatedAt"))
+        .map(|id| attr(&org.get(Kind::Customer, id).unwrap(), "updatedAt").clone())
         .collect();
     assert_eq!(stamps.len(), 1);
 }
@@ -172,7 +169,7 @@ fn insert_links_to_parents_and_delete_is_soft() {
     let user = org.ids(Kind::User)[1].clone();
     let live = org.live_records(Kind::User).len();
     if org.delete(Kind::User, &user) {
-        let u = org.get(Kind::User, &user).unwrap();
+        let u = &org.get(Kind::User, &user).unwrap();
         assert!(attr(u, "deletedAt").is_string());
         assert!(attr(u, "deleted").is_null(), "users carry only deletedAt");
         assert_eq!(org.live_records(Kind::User).len(), live - 1);
@@ -180,7 +177,7 @@ fn insert_links_to_parents_and_delete_is_soft() {
     }
     let note = org.ids(Kind::Note)[0].clone();
     if org.delete(Kind::Note, &note) {
-        let n = org.get(Kind::Note, &note).unwrap();
+        let n = &org.get(Kind::Note, &note).unwrap();
         assert_eq!(attr(n, "deleted"), true);
         assert!(n["relationships"]["deletedBy"]["data"]["id"].is_string());
     }
@@ -193,7 +190,7 @@ fn purge_forgets_a_record_but_not_its_ordinal() {
     let n = klasses.len();
     // The first generated klass (`order`): a reused ordinal would repeat a live name.
     let first = (org.records(Kind::Klass).into_iter())
-        .position(|k| attr(k, "name") == "order")
+        .position(|k| attr(&k, "name") == "order")
         .unwrap();
     let now = org.now();
     assert!(org.purge(Kind::Klass, &klasses[first]));
@@ -209,6 +206,7 @@ fn purge_forgets_a_record_but_not_its_ordinal() {
     assert!(!org.purge(Kind::Klass, "nope"));
     // A new klass is named after its ordinal: it must not reuse a live one's.
     org.insert(Kind::Klass);
-    let names: std::collections::HashSet<&Value> = org.records(Kind::Klass).iter().map(|k| attr(k, "name")).collect();
+    let klasses = org.records(Kind::Klass);
+    let names: std::collections::HashSet<&Value> = klasses.iter().map(|k| attr(k, "name")).collect();
     assert_eq!(names.len(), n);
 }

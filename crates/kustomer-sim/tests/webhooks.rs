@@ -203,7 +203,7 @@ async fn signed_events_for_subscribed_changes_only() {
     };
     let update = named("kustomer.customer.update");
     assert_eq!(update["name"], "kustomer.customer.update");
-    let served = sim.with_org(|org| org.get(Kind::Customer, &customer).cloned().unwrap());
+    let served = sim.with_org(|org| org.get(Kind::Customer, &customer).unwrap());
     assert_eq!(update["data"], served, "data is the record as GET serves it");
     assert_eq!(update["dataId"], customer.as_str());
     assert_eq!(update["org"], update["partition"]);

@@ -8,6 +8,7 @@ use super::{config_lists, ids};
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
+use crate::row::Row;
 use crate::store::Store;
 use crate::time::{self, DAY, MS, SEC};
 
@@ -111,8 +112,8 @@ fn owner(kind: Kind, v: &Value) -> Option<String> {
 
 /// Generates the org's audit history: entries over the last year about records of
 /// every audited kind and about config objects (work items, searches, rules).
-pub(crate) fn generate(seed: u64, now: i64, refs: &Refs, tables: &[Vec<&Value>], store: &mut Store) {
-    let size = |k: Kind| tables[k.ordinal()].len();
+pub(crate) fn generate<'a>(seed: u64, now: i64, refs: &Refs, rows: impl Fn(Kind) -> &'a [Row], store: &mut Store) {
+    let size = |k: Kind| rows(k).len();
     let n = ((size(Kind::Customer) + size(Kind::Conversation) + size(Kind::Message)) / 8).clamp(50, 5_000);
     let mut rng = Rng::new(combine(seed, 0xa0d1_7106));
     let weighted: &[(&str, u64)] = &[
@@ -141,10 +142,10 @@ pub(crate) fn generate(seed: u64, now: i64, refs: &Refs, tables: &[Vec<&Value>],
         let year_ago = now - 365 * DAY;
         let mut born = rng.range(year_ago, now - DAY);
         let (object_id, customer) = match kind {
-            Some(kind) if !tables[kind.ordinal()].is_empty() => {
-                let v = rng.pick(&tables[kind.ordinal()]);
-                born = (resource::attr_str(v, "createdAt").and_then(time::parse_instant)).unwrap_or(year_ago);
-                (resource::id(v).to_owned(), owner(kind, v))
+            Some(kind) if !rows(kind).is_empty() => {
+                let v = rng.pick(rows(kind)).value();
+                born = (resource::attr_str(&v, "createdAt").and_then(time::parse_instant)).unwrap_or(year_ago);
+                (resource::id(&v).to_owned(), owner(kind, &v))
             }
             Some(_) => continue,
             None => {

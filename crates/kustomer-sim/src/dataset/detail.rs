@@ -10,6 +10,7 @@ use super::draft::{base_relationships, Refs};
 use super::{events, ids};
 use crate::resource;
 use crate::rng::{combine, Rng};
+use crate::row::Row;
 use crate::store::Store;
 use crate::time::{self, SEC};
 
@@ -210,63 +211,65 @@ fn merge(seed: u64, refs: &Refs, target: &Value, source: &str, rng: &mut Rng) ->
     )
 }
 
-/// Generates every detail collection from the rendered customers, conversations and
-/// messages (each in default order).
+/// Generates every detail collection from the stored customers, conversations and
+/// messages (each in default order). Each conversation and message is parsed once;
+/// a customer only if it gets a draft or a merge.
 pub(crate) fn generate(
     seed: u64,
     refs: &Refs,
-    customers: &[&Value],
-    conversations: &[&Value],
-    messages: &[&Value],
+    customers: &[Row],
+    conversations: &[Row],
+    messages: &[Row],
     store: &mut Store,
 ) {
-    let mut by_conv: HashMap<&str, Vec<&Value>> = HashMap::new();
+    let mut by_conv: HashMap<&str, Vec<&Row>> = HashMap::new();
     for m in messages {
         by_conv
-            .entry(resource::related_id(m, "conversation").unwrap_or_default())
+            .entry(m.meta.conversation.as_deref().unwrap_or_default())
             .or_default()
             .push(m);
     }
     let mut convs_of: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (j, conv) in conversations.iter().enumerate() {
-        let id = resource::id(conv);
+    for (j, row) in conversations.iter().enumerate() {
+        let id = row.id();
         convs_of
-            .entry(resource::related_id(conv, "customer").unwrap_or_default())
+            .entry(row.meta.customer.as_deref().unwrap_or_default())
             .or_default()
             .push(id);
+        let conv = row.value();
         let mut rng = Rng::new(combine(seed, combine(0xde7a_1101, j as u64)));
-        let msgs = by_conv.get(id).map_or(&[][..], Vec::as_slice);
-        for e in events::history(seed, refs, conv, &mut rng) {
+        let msgs: Vec<Value> = (by_conv.get(id).into_iter().flatten()).map(|m| m.value()).collect();
+        let msgs: Vec<&Value> = msgs.iter().collect();
+        for e in events::history(seed, refs, &conv, &mut rng) {
             store.entry(events::TABLE).push(e, Some(id.to_owned()));
         }
-        for t in times(seed, refs, conv, msgs) {
+        for t in times(seed, refs, &conv, &msgs) {
             store.entry(TIMES).push(t, Some(id.to_owned()));
         }
-        let email = resource::attributes(conv)
+        let email = resource::attributes(&conv)
             .and_then(|a| a.get("channels")?.get(0)?.as_str())
             .is_some_and(|c| c == "email");
         if email && msgs.len() >= 2 && rng.chance(0.3) {
             store
                 .entry(FORWARDS)
-                .push(forward(seed, refs, conv, &mut rng), Some(id.to_owned()));
+                .push(forward(seed, refs, &conv, &mut rng), Some(id.to_owned()));
         }
-        for m in msgs {
+        for m in &msgs {
             for a in attachments(refs, m) {
                 store.entry(ATTACHMENTS).push(a, Some(id.to_owned()));
             }
         }
     }
-    let live: Vec<&str> = (customers.iter().copied())
-        .filter(|c| !resource::is_deleted(c))
-        .map(resource::id)
-        .collect();
-    for (i, customer) in customers.iter().enumerate() {
-        let id = resource::id(customer);
+    let live: Vec<&str> = (customers.iter()).filter(|c| !c.meta.deleted).map(Row::id).collect();
+    for (i, row) in customers.iter().enumerate() {
+        let id = row.id();
+        let mut customer: Option<Value> = None;
         let mut rng = Rng::new(combine(seed, combine(0xc057_0de7, i as u64)));
         // The first customers always get some, so even tiny orgs serve every table.
         if i == 0 || rng.chance(0.12) {
             for k in 0..1 + rng.index(2) {
                 let conv = convs_of.get(id).filter(|_| rng.chance(0.5)).map(|c| *rng.pick(c));
+                let customer = customer.get_or_insert_with(|| row.value());
                 store
                     .entry(DRAFTS)
                     .push(draft(seed, refs, customer, conv, k, &mut rng), Some(id.to_owned()));
@@ -275,6 +278,7 @@ pub(crate) fn generate(
         if live.len() > 1 && (i == 1 || rng.chance(0.05)) {
             let source = *rng.pick(&live);
             if source != id {
+                let customer = customer.get_or_insert_with(|| row.value());
                 store
                     .entry(MERGES)
                     .push(merge(seed, refs, customer, source, &mut rng), Some(id.to_owned()));

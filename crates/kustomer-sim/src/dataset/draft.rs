@@ -7,6 +7,7 @@ use super::ids;
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
+use crate::row::Row;
 use crate::time;
 
 /// Records a new record hangs off (already rendered resource objects).
@@ -46,26 +47,24 @@ pub(crate) struct Refs {
 }
 
 impl Refs {
-    /// The references available in an org whose records `table` yields per kind.
-    pub(crate) fn collect<'a>(seed: u64, table: impl Fn(Kind) -> Vec<&'a Value>) -> Refs {
+    /// The references available in an org whose stored records `rows` yields per
+    /// kind (only users are parsed: the others need just ids and deletion).
+    pub(crate) fn collect<'a>(seed: u64, rows: impl Fn(Kind) -> &'a [Row]) -> Refs {
         let live = |kind: Kind| -> Vec<String> {
-            table(kind)
-                .into_iter()
-                .filter(|v| !resource::is_deleted(v))
-                .map(|v| resource::id(v).to_owned())
+            (rows(kind).iter())
+                .filter(|r| !r.meta.deleted)
+                .map(|r| r.id().to_owned())
                 .collect()
         };
-        let users = table(Kind::User);
-        let machine_user = users
-            .iter()
-            .find(|u| resource::attr_str(u, "userType") == Some("machine"))
-            .map(|u| resource::id(u).to_owned())
+        let users: Vec<(&Row, Value)> = rows(Kind::User).iter().map(|r| (r, r.value())).collect();
+        let machine_user = (users.iter())
+            .find(|(_, u)| resource::attr_str(u, "userType") == Some("machine"))
+            .map(|(r, _)| r.id().to_owned())
             .unwrap_or_else(|| ids::fixed(seed, "machine-user"));
-        let agents = users
-            .iter()
-            .filter(|u| !resource::is_deleted(u))
-            .filter(|u| resource::attr_str(u, "userType") == Some("user"))
-            .map(|u| resource::id(u).to_owned())
+        let agents = (users.iter())
+            .filter(|(r, _)| !r.meta.deleted)
+            .filter(|(_, u)| resource::attr_str(u, "userType") == Some("user"))
+            .map(|(r, _)| r.id().to_owned())
             .collect();
         let fixed = |name: &str, n: usize| -> Vec<String> {
             (0..n).map(|i| ids::fixed(seed, &format!("{name}-{i}"))).collect()

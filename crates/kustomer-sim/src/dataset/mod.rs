@@ -27,12 +27,15 @@ mod people;
 mod ties;
 mod vocab;
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::config::SimConfig;
 use crate::kind::Kind;
 use crate::resource;
 use crate::rng::{combine, Rng};
+use crate::row::Row;
 use crate::store::Store;
 use crate::time::{self, DAY, HOUR, MS, SEC};
 pub(crate) use draft::{render, Draft, Parents, Refs};
@@ -42,10 +45,14 @@ pub(crate) use ids::IdGen;
 /// order; the store sorts them), the timeline it was generated on (the named
 /// collections derive from both, see [`collections`]), and the id generator to
 /// continue from.
+///
+/// Records are stored ([`Row`]) as soon as they are rendered and summarised, so
+/// generation never holds a whole org of parsed values: parents are parsed back
+/// when a child is rendered from them.
 #[derive(Debug)]
 pub(crate) struct Dataset {
     /// Records per kind.
-    pub tables: Vec<Vec<Value>>,
+    pub tables: Vec<Vec<Row>>,
     /// The generation clock and history span.
     pub timeline: Timeline,
     /// Continues the id sequence for inserted records.
@@ -100,8 +107,8 @@ fn stream(seed: u64, kind: Kind, stage: u64) -> Rng {
 }
 
 /// The references currently available in `tables`.
-fn refs(seed: u64, tables: &[Vec<Value>]) -> Refs {
-    Refs::collect(seed, |k| tables[k.ordinal()].iter().collect())
+fn refs(seed: u64, tables: &[Vec<Row>]) -> Refs {
+    Refs::collect(seed, |k| &tables[k.ordinal()])
 }
 
 /// The timeline of customers and everything that hangs off them.
@@ -297,7 +304,7 @@ impl Renderer<'_> {
 /// Generates the org directory (users, teams, tags, shortcuts, companies, klasses)
 /// into `tables`. It comes first because everything else references it; the first
 /// user is the API key's machine user, so there is always one.
-fn directory(cfg: &SimConfig, t: Timeline, ids: &mut IdGen, tables: &mut [Vec<Value>]) {
+fn directory(cfg: &SimConfig, t: Timeline, ids: &mut IdGen, tables: &mut [Vec<Row>]) {
     let size = &cfg.size;
     for (kind, n, p_deleted) in [
         (Kind::User, size.users.max(1), 0.08),
@@ -321,7 +328,7 @@ fn directory(cfg: &SimConfig, t: Timeline, ids: &mut IdGen, tables: &mut [Vec<Va
                 let updated = t.updated(&mut rng, created);
                 // The machine user is never deactivated.
                 let p = if i == 0 { 0.0 } else { p_deleted };
-                r.make(kind, i, (created, updated), p, 0, Parents::default())
+                Row::new(&r.make(kind, i, (created, updated), p, 0, Parents::default()))
             })
             .collect();
         tables[kind.ordinal()] = rows;
@@ -330,56 +337,113 @@ fn directory(cfg: &SimConfig, t: Timeline, ids: &mut IdGen, tables: &mut [Vec<Va
 
 /// Renders customers, conversations, messages, notes and kobjects along the
 /// skeleton's timeline, then fills the parents' summaries from their children.
-fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Value]) -> [Vec<Value>; 5] {
-    let mut customers: Vec<Value> = (s.customers.iter().enumerate())
-        .map(|(i, &times)| r.make(Kind::Customer, i, times, 0.01, 0, Parents::default()))
+///
+/// Every record is stored as soon as it is complete; a child's parents are parsed
+/// back from their rows (a conversation's messages are rendered one after another,
+/// so each conversation and its customer are parsed once for all of them). A
+/// conversation is summarised as soon as its last message is rendered: what the
+/// summary changes (counts, channels, first/last message) is read by none of the
+/// records rendered later (notes read only their conversation's id and customer).
+fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Row]) -> [Vec<Row>; 5] {
+    let klasses: Vec<Value> = klasses.iter().map(Row::value).collect();
+    let mut customers: Vec<Row> = (s.customers.iter().enumerate())
+        .map(|(i, &times)| Row::new(&r.make(Kind::Customer, i, times, 0.01, 0, Parents::default())))
         .collect();
-    let mut conversations: Vec<Value> = (s.conversations.iter().enumerate())
+    let mut conversations: Vec<Row> = (s.conversations.iter().enumerate())
         .map(|(i, &(cu, c, u))| {
+            let customer = customers[cu].value();
             let parents = Parents {
-                customer: Some(&customers[cu]),
+                customer: Some(&customer),
                 ..Parents::default()
             };
-            r.make(Kind::Conversation, i, (c, u), 0.01, 0, parents)
-        })
-        .collect();
-    // Messages and notes see their conversation and, through it, their customer.
-    let in_conversation = |j: usize| Parents {
-        customer: Some(&customers[s.conversations[j].0]),
-        conversation: Some(&conversations[j]),
-        klass: None,
-    };
-    let messages: Vec<Value> = (s.messages.iter().enumerate())
-        .map(|(i, &(j, pos, c, u))| r.make(Kind::Message, i, (c, u), 0.0, pos, in_conversation(j)))
-        .collect();
-    let notes: Vec<Value> = (s.notes.iter().enumerate())
-        .map(|(i, &(j, c, u))| r.make(Kind::Note, i, (c, u), 0.02, 0, in_conversation(j)))
-        .collect();
-    let kobjects: Vec<Value> = (s.kobjects.iter().enumerate())
-        .map(|(i, &(k, cu, c, u))| {
-            let parents = Parents {
-                customer: Some(&customers[cu]),
-                conversation: None,
-                klass: Some(&klasses[k]),
-            };
-            r.make(Kind::KObject, i, (c, u), 0.0, 0, parents)
+            Row::new(&r.make(Kind::Conversation, i, (c, u), 0.01, 0, parents))
         })
         .collect();
 
-    let mut by_conv: Vec<Vec<&Value>> = vec![Vec::new(); conversations.len()];
-    for (m, &(j, ..)) in messages.iter().zip(&s.messages) {
-        by_conv[j].push(m);
-    }
     let mut notes_per_conv = vec![0usize; conversations.len()];
     for &(j, ..) in &s.notes {
         notes_per_conv[j] += 1;
     }
-    for (j, conv) in conversations.iter_mut().enumerate() {
-        conversations::summarize_conversation(conv, &by_conv[j], notes_per_conv[j]);
+    // Messages still to render per conversation; a conversation is summarised when
+    // its count reaches zero.
+    let mut unrendered = vec![0usize; conversations.len()];
+    for &(j, ..) in &s.messages {
+        unrendered[j] += 1;
     }
-    let mut convs_of: Vec<Vec<&Value>> = vec![Vec::new(); customers.len()];
-    for (conv, &(cu, ..)) in conversations.iter().zip(&s.conversations) {
-        convs_of[cu].push(conv);
+    // `(conversation, its value, its customer's value)`: the parents of the
+    // messages being rendered.
+    let mut parents: Option<(usize, Value, Value)> = None;
+    // Rendered messages of conversations not yet summarised: `(index, value)`.
+    let mut pending: HashMap<usize, Vec<(usize, Value)>> = HashMap::new();
+    let mut messages: Vec<Option<Row>> = vec![None; s.messages.len()];
+    for (i, &(j, pos, c, u)) in s.messages.iter().enumerate() {
+        if parents.as_ref().is_none_or(|p| p.0 != j) {
+            let customer = customers[s.conversations[j].0].value();
+            parents = Some((j, conversations[j].value(), customer));
+        }
+        let (_, conv, customer) = parents.as_ref().expect("just set");
+        let in_conversation = Parents {
+            customer: Some(customer),
+            conversation: Some(conv),
+            klass: None,
+        };
+        let m = r.make(Kind::Message, i, (c, u), 0.0, pos, in_conversation);
+        pending.entry(j).or_default().push((i, m));
+        unrendered[j] -= 1;
+        if unrendered[j] == 0 {
+            let mut conv = match parents.take() {
+                Some((_, conv, _)) => conv,
+                None => conversations[j].value(),
+            };
+            let rendered = pending.remove(&j).unwrap_or_default();
+            let values: Vec<&Value> = rendered.iter().map(|(_, m)| m).collect();
+            conversations::summarize_conversation(&mut conv, &values, notes_per_conv[j]);
+            conversations[j] = Row::new(&conv);
+            for (k, m) in &rendered {
+                messages[*k] = Some(Row::new(m));
+            }
+        }
+    }
+    debug_assert!(pending.is_empty());
+    let messages: Vec<Row> = messages
+        .into_iter()
+        .map(|m| m.expect("every message rendered"))
+        .collect();
+    // Conversations without messages get their (empty) summaries too.
+    for (j, conv) in conversations.iter_mut().enumerate() {
+        if !s.messages.is_empty() && s.messages.iter().any(|m| m.0 == j) {
+            continue;
+        }
+        conv.edit(|v| conversations::summarize_conversation(v, &[], notes_per_conv[j]));
+    }
+
+    let notes: Vec<Row> = (s.notes.iter().enumerate())
+        .map(|(i, &(j, c, u))| {
+            let conv = conversations[j].value();
+            let customer = customers[s.conversations[j].0].value();
+            let parents = Parents {
+                customer: Some(&customer),
+                conversation: Some(&conv),
+                klass: None,
+            };
+            Row::new(&r.make(Kind::Note, i, (c, u), 0.02, 0, parents))
+        })
+        .collect();
+    let kobjects: Vec<Row> = (s.kobjects.iter().enumerate())
+        .map(|(i, &(k, cu, c, u))| {
+            let customer = customers[cu].value();
+            let parents = Parents {
+                customer: Some(&customer),
+                conversation: None,
+                klass: Some(&klasses[k]),
+            };
+            Row::new(&r.make(Kind::KObject, i, (c, u), 0.0, 0, parents))
+        })
+        .collect();
+
+    let mut convs_of: Vec<Vec<usize>> = vec![Vec::new(); customers.len()];
+    for (j, &(cu, ..)) in s.conversations.iter().enumerate() {
+        convs_of[cu].push(j);
     }
     let mut klasses_of: Vec<Vec<&str>> = vec![Vec::new(); customers.len()];
     for &(k, cu, ..) in &s.kobjects {
@@ -389,7 +453,9 @@ fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Value]) -> [Vec<Valu
         }
     }
     for (c, customer) in customers.iter_mut().enumerate() {
-        people::summarize_customer(customer, &convs_of[c], &klasses_of[c]);
+        let convs: Vec<Value> = convs_of[c].iter().map(|&j| conversations[j].value()).collect();
+        let convs: Vec<&Value> = convs.iter().collect();
+        customer.edit(|v| people::summarize_customer(v, &convs, &klasses_of[c]));
     }
     [customers, conversations, messages, notes, kobjects]
 }
@@ -401,7 +467,7 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
         span: (i64::from(cfg.history_days) * DAY).max(HOUR),
     };
     let mut ids = IdGen::new(cfg.seed);
-    let mut tables: Vec<Vec<Value>> = vec![Vec::new(); Kind::ALL.len()];
+    let mut tables: Vec<Vec<Row>> = vec![Vec::new(); Kind::ALL.len()];
     directory(cfg, t, &mut ids, &mut tables);
 
     let refs = refs(cfg.seed, &tables);
@@ -435,30 +501,29 @@ pub(crate) fn generate(cfg: &SimConfig) -> Dataset {
     }
 }
 
-/// Generates the named collections from the org's generated records (`records(kind)`,
+/// Generates the named collections from the org's generated records (`rows(kind)`,
 /// in the store's order). Pure: the same records and timeline yield the same
 /// collections. The org calls it lazily, before the first mutation at the latest.
-pub(crate) fn collections<'a>(seed: u64, t: Timeline, records: impl Fn(Kind) -> Vec<&'a Value>) -> Store {
-    let tables: Vec<Vec<&Value>> = Kind::ALL.into_iter().map(records).collect();
-    let refs = Refs::collect(seed, |k| tables[k.ordinal()].clone());
-    let rows = |k: Kind| &tables[k.ordinal()];
+pub(crate) fn collections<'a>(seed: u64, t: Timeline, rows: impl Fn(Kind) -> &'a [Row]) -> Store {
+    let refs = Refs::collect(seed, &rows);
     let ctx = config_lists::Ctx {
         seed,
         now: t.now,
         span: t.span,
         refs: &refs,
         conversations: (rows(Kind::Conversation).iter())
-            .filter(|c| !resource::is_deleted(c))
-            .map(|c| resource::id(c).to_owned())
+            .filter(|c| !c.meta.deleted)
+            .map(|c| c.id().to_owned())
             .collect(),
     };
     let mut store = Store::default();
     config_lists::generate(&ctx, &mut store);
     let (customers, conversations, messages) = (rows(Kind::Customer), rows(Kind::Conversation), rows(Kind::Message));
     detail::generate(seed, &refs, customers, conversations, messages, &mut store);
-    audit::generate(seed, t.now, &refs, &tables, &mut store);
+    audit::generate(seed, t.now, &refs, &rows, &mut store);
     let defined = time::format(t.now - t.span);
-    let klasses = rows(Kind::Klass).iter().filter_map(|k| resource::attr_str(k, "name"));
+    let klasses: Vec<Value> = rows(Kind::Klass).iter().map(Row::value).collect();
+    let klasses = klasses.iter().filter_map(|k| resource::attr_str(k, "name"));
     let resources =
         (custom_attrs::RESOURCES.iter().map(|r| (*r).to_owned())).chain(klasses.map(|k| format!("kobject.{k}")));
     for r in resources {

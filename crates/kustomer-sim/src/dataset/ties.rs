@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::resource;
 use crate::rng::Rng;
+use crate::row::Row;
 use crate::time::{self, DAY, HOUR, MS};
 
 /// Share of each kind that takes part in a bulk update.
@@ -20,19 +21,24 @@ const MAX_GROUP: usize = 700;
 ///
 /// A group's instant lies after every member's previous `updatedAt`, so the data stays
 /// consistent: it is an update that happened after the members' last change.
-pub(crate) fn bulk_update(rows: &mut [Value], rng: &mut Rng, now: i64, span: i64) {
+pub(crate) fn bulk_update(rows: &mut [Row], rng: &mut Rng, now: i64, span: i64) {
     let n = rows.len();
     if n < 10 {
         return;
     }
     let mut remaining = (n * SHARE_PERCENT / 100).max(3);
     let mut taken = vec![false; n];
-    let updated: Vec<i64> = rows
-        .iter()
-        .map(|r| {
-            resource::attr_str(r, "updatedAt")
-                .and_then(time::parse_instant)
-                .unwrap_or(now)
+    // The cached `updatedAt` is 0 when it is missing or malformed: then `now`.
+    let updated_at = |r: &Row| {
+        let v = r.value();
+        resource::attr_str(&v, "updatedAt")
+            .and_then(time::parse_instant)
+            .unwrap_or(now)
+    };
+    let updated: Vec<i64> = (rows.iter())
+        .map(|r| match r.meta.updated {
+            0 => updated_at(r),
+            t => t,
         })
         .collect();
     for _attempt in 0..8 {
@@ -42,18 +48,20 @@ pub(crate) fn bulk_update(rows: &mut [Value], rng: &mut Rng, now: i64, span: i64
         let size = remaining.min(MAX_GROUP);
         let pivot = rng.range(now - span / 4, now - DAY);
         let eligible: Vec<usize> = (0..n)
-            .filter(|&i| !taken[i] && updated[i] <= pivot && !resource::is_deleted(&rows[i]))
+            .filter(|&i| !taken[i] && updated[i] <= pivot && !rows[i].meta.deleted)
             .collect();
         let members = rng.sample(&eligible, size);
         let at = time::format((pivot + rng.range(0, HOUR)).min(now - MS));
         for &i in &members {
             taken[i] = true;
-            if let Some(attrs) = rows[i].get_mut("attributes").and_then(Value::as_object_mut) {
-                attrs.insert("updatedAt".into(), Value::String(at.clone()));
-                if attrs.contains_key("modifiedAt") {
-                    attrs.insert("modifiedAt".into(), Value::String(at.clone()));
+            rows[i].edit(|value| {
+                if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
+                    attrs.insert("updatedAt".into(), Value::String(at.clone()));
+                    if attrs.contains_key("modifiedAt") {
+                        attrs.insert("modifiedAt".into(), Value::String(at.clone()));
+                    }
                 }
-            }
+            });
         }
         remaining -= members.len().min(remaining);
     }
@@ -69,16 +77,16 @@ mod tests {
         let now = 1_800_000_000 * time::SEC;
         let span = 540 * DAY;
         let mut rng = Rng::new(5);
-        let mut rows: Vec<Value> = (0..12_000)
+        let mut rows: Vec<Row> = (0..12_000)
             .map(|i| {
                 let at = time::format(now - span + i * (span / 12_000));
-                serde_json::json!({"id": i.to_string(), "attributes": {"updatedAt": at, "deleted": false}})
+                Row::new(&serde_json::json!({"id": i.to_string(), "attributes": {"updatedAt": at, "deleted": false}}))
             })
             .collect();
         bulk_update(&mut rows, &mut rng, now, span);
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+        let mut counts: HashMap<i64, usize> = HashMap::new();
         for r in &rows {
-            *counts.entry(resource::attr_str(r, "updatedAt").unwrap()).or_default() += 1;
+            *counts.entry(r.meta.updated).or_default() += 1;
         }
         let mut groups: Vec<usize> = counts.into_values().filter(|&n| n > 1).collect();
         groups.sort_unstable();

@@ -7,6 +7,7 @@ use super::{stamp, Org};
 use crate::dataset::{audit, config_lists, Refs};
 use crate::kind::Kind;
 use crate::resource;
+use crate::store::Item;
 
 impl Org {
     /// The names of every collection besides the eleven [`Kind`]s, sorted. Each is the
@@ -20,19 +21,34 @@ impl Org {
     /// Every record of collection `name`, in the order the API lists them
     /// (audit logs newest first; per-parent detail grouped by parent). Empty for an
     /// unknown name. `outbound_webhook_events` holds plain strings.
-    pub fn collection(&self, name: &str) -> Vec<&Value> {
-        let rows = self.store().rows(name).iter();
-        if name == audit::TABLE {
-            rows.rev().collect()
-        } else {
-            rows.collect()
-        }
+    ///
+    /// Like [`Org::records`], the values are parsed afresh from the stored JSON.
+    pub fn collection(&self, name: &str) -> Vec<Value> {
+        self.collection_items(name).into_iter().map(Item::value).collect()
     }
 
     /// The records of collection `name` that belong to `parent` (a conversation id
     /// for `conversation_*`, a customer id for `customer_*`, an SLA id for
     /// `sla_versions`, a schedule id for `holidays`), in serving order.
-    pub fn collection_for(&self, name: &str, parent: &str) -> Vec<&Value> {
+    pub fn collection_for(&self, name: &str, parent: &str) -> Vec<Value> {
+        self.collection_items_for(name, parent)
+            .into_iter()
+            .map(Item::value)
+            .collect()
+    }
+
+    /// The stored records of [`Org::collection`], in the same order.
+    pub(crate) fn collection_items(&self, name: &str) -> Vec<&Item> {
+        let items = self.store().items(name).iter();
+        if name == audit::TABLE {
+            items.rev().collect()
+        } else {
+            items.collect()
+        }
+    }
+
+    /// The stored records of [`Org::collection_for`].
+    pub(crate) fn collection_items_for(&self, name: &str, parent: &str) -> Vec<&Item> {
         self.store().get(name).map_or_else(Vec::new, |c| c.children(parent))
     }
 
@@ -56,7 +72,7 @@ impl Org {
     /// Removes record `id` from collection `name` (configuration lists are re-read
     /// in full, so a removal is how a deletion shows). Returns `false` if absent.
     pub fn remove_from(&mut self, name: &str, id: &str) -> bool {
-        let removed = self.store_mut().entry(name).retain(|v, _| resource::id(v) != id) > 0;
+        let removed = self.store_mut().entry(name).retain(|v| v.id() != id) > 0;
         if removed {
             self.tick();
         }
@@ -69,7 +85,7 @@ impl Org {
     /// (Records of the eleven kinds: [`Org::insert`], [`Org::insert_into`].)
     pub fn add_to(&mut self, name: &str) -> Option<String> {
         let spec = config_lists::spec(name)?;
-        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let refs = Refs::collect(self.seed, |k| self.rows(k));
         let ctx = config_lists::Ctx {
             seed: self.seed,
             now: self.now,

@@ -14,24 +14,30 @@ impl Org {
     pub(super) fn snapshot(&self, kind: Kind, id: &str) -> Option<Map<String, Value>> {
         let recorded = kind == Kind::Conversation || audit::object_type(kind).is_some() || self.webhooks.any();
         recorded
-            .then(|| self.get(kind, id).and_then(resource::attributes).cloned())
+            .then(|| match self.get(kind, id)? {
+                Value::Object(mut record) => match record.remove("attributes")? {
+                    Value::Object(attributes) => Some(attributes),
+                    _ => None,
+                },
+                _ => None,
+            })
             .flatten()
     }
 
     /// Records a mutation of record `id` of `kind`: `verb` is `create`, `update` or
     /// `delete`; `before` its attributes before an update; stamped at the org clock.
     pub(super) fn record(&mut self, kind: Kind, id: &str, verb: &str, before: Option<&Map<String, Value>>) {
-        let Some(value) = self.get(kind, id).cloned() else {
+        let Some(value) = self.get(kind, id) else {
             return;
         };
         let at = self.now;
-        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let refs = Refs::collect(self.seed, |k| self.rows(k));
         let changes = match (before, resource::attributes(&value)) {
             (Some(b), Some(a)) if verb == "update" => events::diff(b, a),
             _ => Value::Null,
         };
         if kind == Kind::Conversation && verb != "delete" {
-            let n = self.store().get(events::TABLE).map_or(0, |c| c.children(id).len());
+            let n = self.store().get(events::TABLE).map_or(0, |c| c.count_children(id));
             let change = events::Change {
                 verb,
                 at,
@@ -83,10 +89,9 @@ impl Org {
         let Some(conv) = resource::related_id(message, "conversation").map(str::to_owned) else {
             return;
         };
-        let of_message = |v: &Value| resource::related_id(v, "message") == Some(mid.as_str());
         self.store_mut()
             .entry(detail::ATTACHMENTS)
-            .retain(|v, _| !of_message(v));
+            .retain(|v| v.facts.message.as_deref() != Some(mid.as_str()));
         if !resource::is_deleted(message) {
             for a in detail::attachments(refs, message) {
                 self.store_mut().entry(detail::ATTACHMENTS).push(a, Some(conv.clone()));

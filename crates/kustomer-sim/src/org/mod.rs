@@ -23,74 +23,15 @@ use crate::rng::{combine, Rng};
 use std::sync::OnceLock;
 
 use crate::dataset::Timeline;
-use crate::store::Store;
+pub(crate) use crate::row::Row;
+use crate::store::{Item, Store};
 use crate::time::{self, DAY, MS};
-
-/// Facts about a record the server filters and sorts on, cached so requests do not
-/// re-parse JSON. Recomputed after every mutation.
-#[derive(Debug, Clone)]
-pub(crate) struct Meta {
-    /// `createdAt`, microseconds.
-    pub created: i64,
-    /// `updatedAt`, microseconds.
-    pub updated: i64,
-    /// Soft-deleted.
-    pub deleted: bool,
-    /// The owning customer's id.
-    pub customer: Option<String>,
-    /// The owning conversation's id.
-    pub conversation: Option<String>,
-    /// A KObject's klass name.
-    pub klass: Option<String>,
-}
-
-impl Meta {
-    fn of(value: &Value) -> Meta {
-        let at = |name| {
-            resource::attr_str(value, name)
-                .and_then(time::parse_instant)
-                .unwrap_or(0)
-        };
-        let rel = |name| resource::related_id(value, name).map(str::to_owned);
-        Meta {
-            created: at("createdAt"),
-            updated: at("updatedAt"),
-            deleted: resource::is_deleted(value),
-            customer: rel("customer"),
-            conversation: rel("conversation"),
-            klass: rel("klass"),
-        }
-    }
-}
-
-/// One stored record: the resource object exactly as served, plus cached [`Meta`].
-#[derive(Debug, Clone)]
-pub(crate) struct Row {
-    /// The JSON:API resource object.
-    pub value: Value,
-    /// Cached facts about it.
-    pub meta: Meta,
-}
-
-impl Row {
-    fn new(value: Value) -> Row {
-        Row {
-            meta: Meta::of(&value),
-            value,
-        }
-    }
-
-    /// The record's id.
-    pub(crate) fn id(&self) -> &str {
-        resource::id(&self.value)
-    }
-}
 
 /// The records of one kind in default list order (`createdAt`, then id) with an id index.
 #[derive(Debug, Default)]
 struct Table {
     rows: Vec<Row>,
-    index: HashMap<String, usize>,
+    index: HashMap<Box<str>, usize>,
     /// The ordinal the next new record is rendered with. Not `rows.len()`: after a
     /// purge that would repeat an ordinal, and ordinals pick unique things (klass
     /// names, user emails, the machine user).
@@ -98,10 +39,10 @@ struct Table {
 }
 
 impl Table {
-    fn new(values: Vec<Value>) -> Table {
+    fn new(rows: Vec<Row>) -> Table {
         let mut t = Table {
-            next_ordinal: values.len(),
-            rows: values.into_iter().map(Row::new).collect(),
+            next_ordinal: rows.len(),
+            rows,
             index: HashMap::new(),
         };
         t.reorder();
@@ -113,7 +54,7 @@ impl Table {
         self.rows
             .sort_by(|a, b| (a.meta.created, a.id()).cmp(&(b.meta.created, b.id())));
         self.index = (self.rows.iter().enumerate())
-            .map(|(i, r)| (r.id().to_owned(), i))
+            .map(|(i, r)| (r.meta.id.clone(), i))
             .collect();
     }
 
@@ -122,7 +63,7 @@ impl Table {
             .rows
             .last()
             .is_none_or(|last| (last.meta.created, last.id()) <= (row.meta.created, row.id()));
-        self.index.insert(row.id().to_owned(), self.rows.len());
+        self.index.insert(row.meta.id.clone(), self.rows.len());
         self.rows.push(row);
         self.next_ordinal += 1;
         if !in_order {
@@ -137,7 +78,7 @@ impl Table {
         };
         self.rows.remove(i);
         for (j, row) in self.rows.iter().enumerate().skip(i) {
-            self.index.insert(row.id().to_owned(), j);
+            self.index.insert(row.meta.id.clone(), j);
         }
         true
     }
@@ -195,21 +136,38 @@ impl Org {
 
     /// Every record of `kind`, soft-deleted ones included, as full JSON:API resource
     /// objects exactly as served, in default list order (`createdAt`, then id).
-    pub fn records(&self, kind: Kind) -> Vec<&Value> {
-        self.table(kind).rows.iter().map(|r| &r.value).collect()
+    ///
+    /// The org stores records as compact JSON: each call parses them afresh, so
+    /// the values are copies (change records with [`Org::update`] and friends). To
+    /// count records, [`Org::count`] and [`Org::live_count`] parse nothing.
+    pub fn records(&self, kind: Kind) -> Vec<Value> {
+        self.table(kind).rows.iter().map(Row::value).collect()
     }
 
     /// Like [`Org::records`] without soft-deleted records: what the GET lists serve.
-    pub fn live_records(&self, kind: Kind) -> Vec<&Value> {
+    pub fn live_records(&self, kind: Kind) -> Vec<Value> {
         (self.table(kind).rows.iter())
             .filter(|r| !r.meta.deleted)
-            .map(|r| &r.value)
+            .map(Row::value)
             .collect()
     }
 
-    /// One record by id, soft-deleted or not (the HTTP API answers 404 for deleted ones).
-    pub fn get(&self, kind: Kind, id: &str) -> Option<&Value> {
-        self.row(kind, id).map(|r| &r.value)
+    /// How many records of `kind` exist, soft-deleted ones included
+    /// (`records(kind).len()` without parsing them).
+    pub fn count(&self, kind: Kind) -> usize {
+        self.table(kind).rows.len()
+    }
+
+    /// How many records of `kind` are not soft-deleted (`live_records(kind).len()`
+    /// without parsing them).
+    pub fn live_count(&self, kind: Kind) -> usize {
+        self.table(kind).rows.iter().filter(|r| !r.meta.deleted).count()
+    }
+
+    /// One record by id, soft-deleted or not (the HTTP API answers 404 for deleted
+    /// ones), parsed afresh as [`Org::records`] are.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<Value> {
+        self.row(kind, id).map(Row::value)
     }
 
     /// The ids of every record of `kind` (soft-deleted included), in the order of
@@ -316,21 +274,19 @@ impl Org {
         }
         let conversation = self
             .row(Kind::Conversation, conversation_id)
-            .filter(|r| !r.meta.deleted)?;
-        let conversation = conversation.value.clone();
+            .filter(|r| !r.meta.deleted)?
+            .value();
         let id = self.insert_with_parent(kind, Some(conversation));
         match kind {
             Kind::Message => {
-                let message = self.get(Kind::Message, &id)?.clone();
+                let message = self.get(Kind::Message, &id)?;
                 self.update(Kind::Conversation, conversation_id, |attrs| {
                     dataset::conversations::add_message(attrs, &message)
                 });
             }
             _ => {
-                let counted = self
-                    .get(Kind::Conversation, conversation_id)
-                    .and_then(resource::attributes)
-                    .is_some_and(|a| a.contains_key("noteCount"));
+                let counted = (self.get(Kind::Conversation, conversation_id))
+                    .is_some_and(|c| resource::attributes(&c).is_some_and(|a| a.contains_key("noteCount")));
                 if counted {
                     self.update(Kind::Conversation, conversation_id, |attrs| {
                         let n = attrs.get("noteCount").and_then(Value::as_u64).unwrap_or(0);
@@ -359,19 +315,19 @@ impl Org {
                 chosen.push(p.clone());
                 continue;
             }
-            let mut live = self.live_records(pk);
+            let mut live: Vec<&Row> = self.rows(pk).iter().filter(|r| !r.meta.deleted).collect();
+            let inserted;
             if live.is_empty() {
-                let id = self.insert(pk);
-                live = self.get(pk, &id).into_iter().collect();
+                inserted = self.insert(pk);
+                live = self.row(pk, &inserted).into_iter().collect();
             }
-            chosen.push(live[rng.index(live.len())].clone());
+            chosen.push(live[rng.index(live.len())].value());
         }
         let customer = match kind {
             Kind::Message | Kind::Note => chosen
                 .first()
                 .and_then(|c| resource::related_id(c, "customer"))
-                .and_then(|id| self.get(Kind::Customer, id))
-                .cloned(),
+                .and_then(|id| self.get(Kind::Customer, id)),
             Kind::KObject => chosen.get(1).cloned(),
             _ => chosen.first().cloned(),
         };
@@ -390,14 +346,14 @@ impl Org {
                 .filter(|r| r.meta.conversation.as_deref() == Some(conv))
                 .count()
         });
-        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let refs = Refs::collect(self.seed, |k| self.rows(k));
         let ordinal = self.table(kind).next_ordinal;
         let id = self.ids.next(kind, self.now);
         let mut draft = Draft::new(self.seed, kind, id.clone(), ordinal, self.now, self.now);
         draft.position = position;
         draft.parents = parents;
         let value = dataset::render(kind, &mut draft, &refs);
-        self.tables[kind.ordinal()].push(Row::new(value));
+        self.tables[kind.ordinal()].push(Row::new(&value));
         self.record(kind, &id, "create", None);
         self.tick();
         id
@@ -414,7 +370,7 @@ impl Org {
             return false;
         }
         let now = self.now;
-        let by = Refs::collect(self.seed, |k| self.records(k)).machine_user;
+        let by = Refs::collect(self.seed, |k| self.rows(k)).machine_user;
         let before = self.snapshot(kind, id);
         self.edit(kind, id, |value| {
             if let Some(attrs) = value.get_mut("attributes").and_then(Value::as_object_mut) {
@@ -461,13 +417,11 @@ impl Org {
         };
         for &table in owned {
             // A merge is listed under its target; the source's merges are found by scan.
-            let of_source = |v: &Value| table == detail::MERGES && resource::related_id(v, "source") == Some(id);
-            self.retain_in(table, |v, parent| parent != Some(id) && !of_source(v));
+            let of_source = |v: &Item| table == detail::MERGES && v.facts.source.as_deref() == Some(id);
+            self.retain_in(table, |v| v.parent() != Some(id) && !of_source(v));
         }
         if kind == Kind::Message {
-            self.retain_in(detail::ATTACHMENTS, |v, _| {
-                resource::related_id(v, "message") != Some(id)
-            });
+            self.retain_in(detail::ATTACHMENTS, |v| v.facts.message.as_deref() != Some(id));
         }
         self.tick();
         true
@@ -480,7 +434,7 @@ impl Org {
     /// records, whenever they are first read.
     pub(crate) fn store(&self) -> &Store {
         self.store
-            .get_or_init(|| dataset::collections(self.seed, self.timeline, |k| self.records(k)))
+            .get_or_init(|| dataset::collections(self.seed, self.timeline, |k| self.rows(k)))
     }
 
     /// The named collections, for mutation.
@@ -491,7 +445,7 @@ impl Org {
 
     /// [`crate::store::Collection::retain`] on collection `name`, if it exists
     /// (without creating it, so [`Org::collection_names`] stays as it was).
-    fn retain_in(&mut self, name: &str, keep: impl FnMut(&Value, Option<&str>) -> bool) {
+    fn retain_in(&mut self, name: &str, keep: impl FnMut(&Item) -> bool) {
         if self.store().get(name).is_some() {
             self.store_mut().entry(name).retain(keep);
         }
@@ -513,9 +467,10 @@ impl Org {
         t.index.get(id).map(|&i| &t.rows[i])
     }
 
-    /// The live klass with this name.
+    /// The live klass with this name (klasses are few: they are parsed).
     pub(crate) fn klass_named(&self, name: &str) -> Option<&Row> {
-        (self.rows(Kind::Klass).iter()).find(|r| !r.meta.deleted && resource::attr_str(&r.value, "name") == Some(name))
+        (self.rows(Kind::Klass).iter())
+            .find(|r| !r.meta.deleted && resource::attr_str(&r.value(), "name") == Some(name))
     }
 
     /// The oldest `updatedAt` search still sees, if the window is enabled.
@@ -528,11 +483,10 @@ impl Org {
         self.seed
     }
 
-    /// The API key's machine user (`/v1/users/current`).
-    pub(crate) fn current_user(&self) -> Option<&Value> {
-        (self.rows(Kind::User).iter())
-            .map(|r| &r.value)
-            .find(|u| resource::attr_str(u, "userType") == Some("machine"))
+    /// The API key's machine user (`/v1/users/current`; users are few: they are
+    /// parsed).
+    pub(crate) fn current_user(&self) -> Option<&Row> {
+        (self.rows(Kind::User).iter()).find(|u| resource::attr_str(&u.value(), "userType") == Some("machine"))
     }
 
     fn table(&self, kind: Kind) -> &Table {
@@ -547,8 +501,7 @@ impl Org {
         };
         let row = &mut table.rows[i];
         let created = row.meta.created;
-        f(&mut row.value);
-        row.meta = Meta::of(&row.value);
+        row.edit(f);
         if row.meta.created != created {
             table.reorder();
         }

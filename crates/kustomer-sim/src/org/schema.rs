@@ -17,7 +17,7 @@ impl Org {
     /// customers). Everything is stamped with the org clock, which advances 1 ms per
     /// record. Returns the klass id.
     pub fn add_klass(&mut self, name: &str, n_objects: usize) -> String {
-        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let refs = Refs::collect(self.seed, |k| self.rows(k));
         let ordinal = self.table(Kind::Klass).next_ordinal;
         let id = self.ids.next(Kind::Klass, self.now);
         let mut draft = Draft::new(self.seed, Kind::Klass, id.clone(), ordinal, self.now, self.now);
@@ -26,13 +26,11 @@ impl Org {
         value["attributes"]["name"] = json!(name);
         value["attributes"]["displayName"] = json!(display);
         value["relationships"]["kobjects"] = resource::link_only(&format!("/v1/klasses/{name}"));
-        self.tables[Kind::Klass.ordinal()].push(Row::new(value.clone()));
+        self.tables[Kind::Klass.ordinal()].push(Row::new(&value));
         let resource_name = format!("kobject.{name}");
         let at = time::format(self.now);
         let doc = custom_attrs::metadata_of(&resource_name, &refs.org, &at, &refs.machine_user);
-        self.store_mut()
-            .entry(METADATA)
-            .retain(|v, _| resource::id(v) != resource_name);
+        self.store_mut().entry(METADATA).retain(|v| v.id() != resource_name);
         self.store_mut().entry(METADATA).push(doc, None);
         self.tick();
         for _ in 0..n_objects {
@@ -54,8 +52,7 @@ impl Org {
             }
             Kind::KObject => (self.rows(Kind::Klass).iter())
                 .filter(|r| !r.meta.deleted)
-                .filter_map(|r| resource::attr_str(&r.value, "name"))
-                .map(|n| format!("kobject.{n}"))
+                .filter_map(|r| resource::attr_str(&r.value(), "name").map(|n| format!("kobject.{n}")))
                 .collect(),
             _ => return Vec::new(),
         };
@@ -85,7 +82,7 @@ impl Org {
         name: &str,
         n_records: usize,
     ) -> Vec<String> {
-        let refs = Refs::collect(self.seed, |k| self.records(k));
+        let refs = Refs::collect(self.seed, |k| self.rows(k));
         let at = time::format(self.now);
         let def = custom_attrs::def(name);
         let prop = custom_attrs::property(&def, &at, &refs.machine_user);
