@@ -59,8 +59,15 @@ impl RateLimits {
     }
 }
 
-/// A pacing budget (a GCRA with no burst): each request takes the next free
-/// slot, slots `60 s / allowed` apart.
+/// How far a budget may run behind its schedule: slots left unused while every
+/// stream was busy (decoding, writing, waiting on latency) can be taken back, at
+/// most this much of them. Bounded so a server's 60 s window sees at most one
+/// extra second of requests, well inside the headroom the usage ceiling leaves
+/// (≥ 6 s of the limit at the highest ceiling, 0.90).
+pub(crate) const BURST: Duration = Duration::from_secs(1);
+
+/// A pacing budget (a GCRA): requests are scheduled `60 s / allowed` apart, and
+/// may start up to [`BURST`] ahead of that schedule when earlier slots went unused.
 #[derive(Debug)]
 pub(crate) struct Budget {
     state: Mutex<State>,
@@ -102,11 +109,19 @@ impl Budget {
     pub(crate) fn reserve(&self) -> Instant {
         let now = Instant::now();
         let mut s = self.lock();
-        let mut start = s.next.max(now);
+        // `next` is the schedule (GCRA's theoretical arrival time); idle time
+        // moves it up to now, so unused credit never exceeds BURST.
+        let mut scheduled = s.next.max(now);
         if let Some(p) = s.paused_until {
-            start = start.max(p);
+            // A pause is the server's word: nothing starts before it, and no
+            // credit is earned while it lasts.
+            scheduled = scheduled.max(p);
         }
-        s.next = start + s.interval;
+        let start = scheduled
+            .checked_sub(BURST)
+            .map_or(now, |early| early.max(now))
+            .max(s.paused_until.unwrap_or(now));
+        s.next = scheduled + s.interval;
         start
     }
 
@@ -202,14 +217,23 @@ mod tests {
         for _ in 0..31 {
             g.acquire(BudgetKind::Org).await;
         }
-        // 300/min allowed → 200 ms apart; 31 requests span 30 intervals.
-        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        // 300/min allowed → 200 ms apart; 31 requests span 30 intervals, the
+        // first 1 s of which the fresh budget may take at once (6 requests).
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        // Idle time earns credit, never more than BURST's worth.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let start = Instant::now();
+        for _ in 0..11 {
+            g.acquire(BudgetKind::Org).await;
+        }
+        assert_eq!(start.elapsed(), Duration::from_secs(1), "6 at once, then paced");
         let start = Instant::now();
         for _ in 0..4 {
             g.acquire(BudgetKind::Search).await;
         }
-        // 30/min → 2 s apart; the first slot was free.
-        assert_eq!(start.elapsed(), Duration::from_secs(6));
+        // 30/min → 2 s apart; the first slot was free and the others start 1 s
+        // early.
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
     }
 
     #[tokio::test(start_paused = true)]
