@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::Parser;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kustomer::api::{Client, Region};
+use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::Destination;
 use kustomer::sync::{Engine, FirstLoadMode, HashSalt, Progress, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
@@ -41,6 +42,10 @@ struct Args {
     /// or `parquet://DIR`.
     #[arg(long, default_value = "kustomer.duckdb")]
     dest: String,
+    /// DuckDB's memory limit (default 256MB), e.g. 96MB: lower trades load speed for
+    /// a smaller footprint.
+    #[arg(long, value_parser = memory_size)]
+    duckdb_memory_limit: Option<String>,
     /// A TOML file of sync options (the names below, in snake_case); flags override it.
     #[arg(long)]
     config: Option<PathBuf>,
@@ -90,6 +95,36 @@ struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+}
+
+/// `--dest`, with `--duckdb-memory-limit` applied when it names a DuckDB file.
+fn open_destination(args: &Args) -> Result<Box<dyn Destination>, String> {
+    let is_duckdb = !["postgres://", "postgresql://", "parquet://"]
+        .iter()
+        .any(|p| args.dest.starts_with(p));
+    match &args.duckdb_memory_limit {
+        Some(limit) if is_duckdb => {
+            let db = DuckDbDestination::open(&args.dest).map_err(|e| e.to_string())?;
+            (db.connection())
+                .execute_batch(&format!("SET memory_limit = '{limit}'"))
+                .map_err(|e| format!("--duckdb-memory-limit {limit}: {e}"))?;
+            Ok(Box::new(db))
+        }
+        Some(_) => Err("--duckdb-memory-limit applies to a DuckDB --dest only".into()),
+        None => kustomer::sync::dest::open(&args.dest).map_err(|e| e.to_string()),
+    }
+}
+
+/// A size DuckDB understands, such as 96MB or 1GB (checked here, as it goes into SQL).
+fn memory_size(s: &str) -> Result<String, String> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &s[digits.len()..];
+    let units = ["KB", "MB", "GB", "KiB", "MiB", "GiB"];
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && units.contains(&unit) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!("{s:?}: expected a size such as 96MB or 1GB"))
+    }
 }
 
 /// The sync options: the config file (if any), then the flags on top.
@@ -216,7 +251,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         };
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    let dest = kustomer::sync::dest::open(&args.dest).map_err(|e| e.to_string())?;
+    let dest = open_destination(&args)?;
 
     let bars = MultiProgress::with_draw_target(if args.quiet {
         ProgressDrawTarget::hidden()
