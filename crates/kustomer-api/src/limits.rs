@@ -109,20 +109,16 @@ impl Budget {
     pub(crate) fn reserve(&self) -> Instant {
         let now = Instant::now();
         let mut s = self.lock();
+        // A pause is the server's word: nothing starts before it, and no credit
+        // is earned while it lasts.
+        let earliest = s.paused_until.map_or(now, |p| p.max(now));
         // `next` is the schedule (GCRA's theoretical arrival time); idle time
-        // moves it up to now, so unused credit never exceeds BURST.
-        let mut scheduled = s.next.max(now);
-        if let Some(p) = s.paused_until {
-            // A pause is the server's word: nothing starts before it, and no
-            // credit is earned while it lasts.
-            scheduled = scheduled.max(p);
-        }
-        let start = scheduled
-            .checked_sub(BURST)
-            .map_or(now, |early| early.max(now))
-            .max(s.paused_until.unwrap_or(now));
+        // moves it up to `earliest`, so unused credit never exceeds BURST.
+        let scheduled = s.next.max(earliest);
         s.next = scheduled + s.interval;
-        start
+        scheduled
+            .checked_sub(BURST)
+            .map_or(earliest, |early| early.max(earliest))
     }
 
     /// Follows the server's `x-ratelimit-limit` when it differs from ours.

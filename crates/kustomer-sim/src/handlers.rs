@@ -173,11 +173,11 @@ pub(crate) fn audit_logs(org: &Org, query: &Query) -> Result<Vec<u8>, ApiError> 
     let user = query.get("filter[userId]");
     let (start, end) = (bound(query, "filter[start]")?, bound(query, "filter[end]")?);
     let items: Vec<&Item> = (org.collection_items(audit::TABLE).into_iter())
-        .filter(|v| types.is_empty() || v.facts.object_type.as_deref().is_some_and(|t| types.contains(&t)))
-        .filter(|v| object.is_none_or(|o| v.facts.object_id.as_deref() == Some(o)))
-        .filter(|v| user.is_none_or(|u| v.facts.user_id.as_deref() == Some(u)))
+        .filter(|v| types.is_empty() || v.facts().object_type.as_deref().is_some_and(|t| types.contains(&t)))
+        .filter(|v| object.is_none_or(|o| v.facts().object_id.as_deref() == Some(o)))
+        .filter(|v| user.is_none_or(|u| v.facts().user_id.as_deref() == Some(u)))
         .filter(|v| {
-            let at = v.facts.created;
+            let at = v.facts().created;
             start.is_none_or(|(s, _)| at >= s) && end.is_none_or(|(_, e)| at < e)
         })
         .collect();
@@ -210,7 +210,7 @@ pub(crate) fn detail_list(org: &Org, d: Detail, id: &str, query: &Query) -> Resu
     match d {
         Detail::Merges => {
             let as_source = (org.collection_items(d.table()).into_iter()).filter(|m| {
-                m.facts.source.as_deref() == Some(id) && resource::related_id(&m.value(), "target") != Some(id)
+                m.facts().source.as_deref() == Some(id) && resource::related_id(&m.value(), "target") != Some(id)
             });
             items.extend(as_source);
             items.sort_by_cached_key(|m| {

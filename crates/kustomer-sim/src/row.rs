@@ -50,9 +50,14 @@ pub(crate) struct Meta {
     pub emails: Box<[Box<str>]>,
 }
 
-impl Meta {
+/// Facts cached beside a stored record, derived from its JSON.
+pub(crate) trait Summary {
     /// The facts of `value`.
-    pub(crate) fn of(value: &Value) -> Meta {
+    fn of(value: &Value) -> Self;
+}
+
+impl Summary for Meta {
+    fn of(value: &Value) -> Meta {
         let at = |name| {
             resource::attr_str(value, name)
                 .and_then(time::parse_instant)
@@ -80,27 +85,22 @@ impl Meta {
     }
 }
 
-/// One stored record: the JSON:API resource object exactly as served, plus cached
-/// [`Meta`].
+/// One stored record: the JSON:API resource object exactly as served, plus the
+/// facts `S` cached from it (kept in step by [`Stored::edit`]).
 #[derive(Debug, Clone)]
-pub(crate) struct Row {
+pub(crate) struct Stored<S> {
     json: Box<RawValue>,
     /// Cached facts about it.
-    pub meta: Meta,
+    pub meta: S,
 }
 
-impl Row {
+impl<S: Summary> Stored<S> {
     /// Stores `value`.
-    pub(crate) fn new(value: &Value) -> Row {
-        Row {
-            meta: Meta::of(value),
+    pub(crate) fn new(value: &Value) -> Self {
+        Stored {
+            meta: S::of(value),
             json: to_raw(value),
         }
-    }
-
-    /// The record's id.
-    pub(crate) fn id(&self) -> &str {
-        &self.meta.id
     }
 
     /// The record as served (serialises verbatim).
@@ -113,12 +113,22 @@ impl Row {
         parse(&self.json)
     }
 
-    /// Applies `f` to the parsed record, then stores the result and refreshes
-    /// [`Meta`].
+    /// Applies `f` to the parsed record, then stores the result and refreshes the
+    /// cached facts.
     pub(crate) fn edit(&mut self, f: impl FnOnce(&mut Value)) {
         let mut value = self.value();
         f(&mut value);
-        *self = Row::new(&value);
+        *self = Self::new(&value);
+    }
+}
+
+/// A record of one of the eleven kinds.
+pub(crate) type Row = Stored<Meta>;
+
+impl Row {
+    /// The record's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.meta.id
     }
 }
 

@@ -11,13 +11,15 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::resource;
-use crate::row::{parse, to_raw};
+use crate::row::{Stored, Summary};
 use crate::time;
 
 /// Facts about a stored collection record that requests and mutations filter on,
 /// cached so they need not re-parse JSON.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Facts {
+    /// `id` (empty for records without one, such as plain strings).
+    pub id: Box<str>,
     /// `attributes.createdAt`, microseconds (0 if absent).
     pub created: i64,
     /// `relationships.source.data.id` (customer merges: the merged-away customer).
@@ -32,11 +34,12 @@ pub(crate) struct Facts {
     pub user_id: Option<Box<str>>,
 }
 
-impl Facts {
+impl Summary for Facts {
     fn of(value: &Value) -> Facts {
         let attr = |k: &str| resource::attr_str(value, k).map(Box::from);
         let rel = |k: &str| resource::related_id(value, k).map(Box::from);
         Facts {
+            id: resource::id(value).into(),
             created: (resource::attr_str(value, "createdAt"))
                 .and_then(time::parse_instant)
                 .unwrap_or(0),
@@ -49,39 +52,39 @@ impl Facts {
     }
 }
 
-/// One stored record of a collection.
+/// One stored record of a collection, and the record it belongs to, if any.
 #[derive(Debug, Clone)]
 pub(crate) struct Item {
-    json: Box<RawValue>,
-    id: Box<str>,
+    stored: Stored<Facts>,
     parent: Option<Box<str>>,
-    /// Cached facts about it.
-    pub facts: Facts,
 }
 
 impl Item {
     fn new(value: &Value, parent: Option<String>) -> Item {
         Item {
-            json: to_raw(value),
-            id: resource::id(value).into(),
+            stored: Stored::new(value),
             parent: parent.map(String::into_boxed_str),
-            facts: Facts::of(value),
         }
     }
 
     /// The record as served (serialises verbatim).
     pub(crate) fn json(&self) -> &RawValue {
-        &self.json
+        self.stored.json()
     }
 
     /// The record, parsed.
     pub(crate) fn value(&self) -> Value {
-        parse(&self.json)
+        self.stored.value()
+    }
+
+    /// Cached facts about it.
+    pub(crate) fn facts(&self) -> &Facts {
+        &self.stored.meta
     }
 
     /// Its `id` (empty for records without one, such as plain strings).
     pub(crate) fn id(&self) -> &str {
-        &self.id
+        &self.stored.meta.id
     }
 
     /// The id of the record it belongs to, if any.
@@ -110,8 +113,8 @@ impl Collection {
     /// Appends a stored record and indexes it.
     fn push_item(&mut self, item: Item) {
         let i = self.items.len();
-        if !item.id.is_empty() {
-            self.index.entry(item.id.clone()).or_insert(i);
+        if !item.id().is_empty() {
+            self.index.entry(item.id().into()).or_insert(i);
         }
         if let Some(p) = &item.parent {
             self.by_parent.entry(p.clone()).or_default().push(i);
@@ -147,12 +150,7 @@ impl Collection {
         let Some(&i) = self.index.get(id) else {
             return false;
         };
-        let item = &mut self.items[i];
-        let mut value = item.value();
-        f(&mut value);
-        item.json = to_raw(&value);
-        item.id = resource::id(&value).into();
-        item.facts = Facts::of(&value);
+        self.items[i].stored.edit(f);
         true
     }
 
@@ -220,7 +218,7 @@ mod tests {
         );
         assert_eq!(c.children("p").len(), 2);
         assert_eq!(c.count_children("p"), 2);
-        assert_eq!(c.get("c").unwrap().facts.message.as_deref(), Some("m"));
+        assert_eq!(c.get("c").unwrap().facts().message.as_deref(), Some("m"));
         assert!(c.edit("b", |v| v["x"] = json!(1)));
         assert_eq!(c.get("b").unwrap().value()["x"], 1);
         assert_eq!(c.get("b").unwrap().json().get(), r#"{"id":"b","x":1}"#);

@@ -370,6 +370,7 @@ fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Row]) -> [Vec<Row>; 
     for &(j, ..) in &s.messages {
         unrendered[j] += 1;
     }
+    let has_messages: Vec<bool> = unrendered.iter().map(|&n| n > 0).collect();
     // `(conversation, its value, its customer's value)`: the parents of the
     // messages being rendered.
     let mut parents: Option<(usize, Value, Value)> = None;
@@ -391,10 +392,7 @@ fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Row]) -> [Vec<Row>; 
         pending.entry(j).or_default().push((i, m));
         unrendered[j] -= 1;
         if unrendered[j] == 0 {
-            let mut conv = match parents.take() {
-                Some((_, conv, _)) => conv,
-                None => conversations[j].value(),
-            };
+            let (_, mut conv, _) = parents.take().expect("set for this message above");
             let rendered = pending.remove(&j).unwrap_or_default();
             let values: Vec<&Value> = rendered.iter().map(|(_, m)| m).collect();
             conversations::summarize_conversation(&mut conv, &values, notes_per_conv[j]);
@@ -411,7 +409,7 @@ fn hierarchy(r: &mut Renderer<'_>, s: &Skeleton, klasses: &[Row]) -> [Vec<Row>; 
         .collect();
     // Conversations without messages get their (empty) summaries too.
     for (j, conv) in conversations.iter_mut().enumerate() {
-        if !s.messages.is_empty() && s.messages.iter().any(|m| m.0 == j) {
+        if has_messages[j] {
             continue;
         }
         conv.edit(|v| conversations::summarize_conversation(v, &[], notes_per_conv[j]));

@@ -6,7 +6,6 @@
 
 use serde_json::Value;
 
-use crate::resource;
 use crate::rng::Rng;
 use crate::row::Row;
 use crate::time::{self, DAY, HOUR, MS};
@@ -29,15 +28,9 @@ pub(crate) fn bulk_update(rows: &mut [Row], rng: &mut Rng, now: i64, span: i64) 
     let mut remaining = (n * SHARE_PERCENT / 100).max(3);
     let mut taken = vec![false; n];
     // The cached `updatedAt` is 0 when it is missing or malformed: then `now`.
-    let updated_at = |r: &Row| {
-        let v = r.value();
-        resource::attr_str(&v, "updatedAt")
-            .and_then(time::parse_instant)
-            .unwrap_or(now)
-    };
     let updated: Vec<i64> = (rows.iter())
         .map(|r| match r.meta.updated {
-            0 => updated_at(r),
+            0 => now,
             t => t,
         })
         .collect();

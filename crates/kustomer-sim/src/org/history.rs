@@ -91,7 +91,7 @@ impl Org {
         };
         self.store_mut()
             .entry(detail::ATTACHMENTS)
-            .retain(|v| v.facts.message.as_deref() != Some(mid.as_str()));
+            .retain(|v| v.facts().message.as_deref() != Some(mid.as_str()));
         if !resource::is_deleted(message) {
             for a in detail::attachments(refs, message) {
                 self.store_mut().entry(detail::ATTACHMENTS).push(a, Some(conv.clone()));

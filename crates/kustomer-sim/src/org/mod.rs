@@ -417,11 +417,11 @@ impl Org {
         };
         for &table in owned {
             // A merge is listed under its target; the source's merges are found by scan.
-            let of_source = |v: &Item| table == detail::MERGES && v.facts.source.as_deref() == Some(id);
+            let of_source = |v: &Item| table == detail::MERGES && v.facts().source.as_deref() == Some(id);
             self.retain_in(table, |v| v.parent() != Some(id) && !of_source(v));
         }
         if kind == Kind::Message {
-            self.retain_in(detail::ATTACHMENTS, |v| v.facts.message.as_deref() != Some(id));
+            self.retain_in(detail::ATTACHMENTS, |v| v.facts().message.as_deref() != Some(id));
         }
         self.tick();
         true
