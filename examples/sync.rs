@@ -4,6 +4,7 @@
 //! cargo run --release --example sync -- --simulate
 //! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --org acme
 //! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --region eu --tables customers,conversations
+//! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --org acme --check   # test the connection, plan the first load
 //! ```
 //! A second run loads only what changed.
 
@@ -95,6 +96,11 @@ struct Args {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    /// Test the connection and plan the first load, writing nothing: verify the token,
+    /// ask every table's endpoint once (naming missing roles), count each incremental
+    /// table, and estimate the first load's time at the usage ceiling.
+    #[arg(long)]
+    check: bool,
 }
 
 /// `--dest`, with `--duckdb-memory-limit` applied when it names a DuckDB file.
@@ -251,6 +257,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         };
     }
     let client = builder.build().map_err(|e| e.to_string())?;
+    if args.check {
+        // Nothing is written: the destination is not even opened.
+        let report = kustomer::sync::check(&client, &options).await;
+        if let Some(s) = sim {
+            s.shutdown().await;
+        }
+        let report = report.map_err(|e| format!("check failed: {e}"))?;
+        println!("{report}");
+        return Ok(ExitCode::SUCCESS);
+    }
     let dest = open_destination(&args)?;
 
     let bars = MultiProgress::with_draw_target(if args.quiet {
@@ -260,7 +276,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     });
     let style = ProgressStyle::with_template("{spinner} {prefix:<14} {pos:>9} records  {msg}").expect("valid template");
     let by_stream: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
-    let engine = Engine::new(client, options).on_progress({
+    let engine = Engine::new(client, options).plan_first_load(true).on_progress({
         let bars = bars.clone();
         let by_stream = by_stream.clone();
         move |p| {

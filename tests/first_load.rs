@@ -285,7 +285,7 @@ async fn a_first_load_killed_midway_resumes_and_ends_equal_to_a_clean_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_lists_role_archive_search_and_search_still_read_all_history() {
     let sim = Simulator::start(SimConfig {
-        forbidden: vec!["/v1/notes".into()],
+        forbidden: vec!["/v1/conversations".into()],
         ..five_year_org()
     })
     .await
@@ -293,24 +293,94 @@ async fn without_the_lists_role_archive_search_and_search_still_read_all_history
     let dir = tempfile::tempdir().unwrap();
     let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
     let opts = SyncOptions {
-        tables: Some(vec!["notes".into()]),
+        tables: Some(vec!["conversations".into()]),
+        exclude_tables: DETAIL.map(String::from).to_vec(),
         ..SyncOptions::default()
     };
     let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
-    let (old, live) = older_than_window(&sim, Kind::Note);
+    let (old, live) = older_than_window(&sim, Kind::Conversation);
     assert!(old > 0);
-    // Every live note, old ones included (thin: archive search leaves out
-    // relationships, so their conversation is unknown until they change).
-    assert_eq!(live_count(&dest, "notes") as usize, live);
+    // Every live conversation, old ones included (thin: archive search
+    // leaves out relationships, so their customer is unknown until they
+    // change).
+    assert_eq!(live_count(&dest, "conversations") as usize, live);
     let thin: i64 = dest
         .connection()
         .query_row(
-            "SELECT count(*) FROM notes WHERE conversation_id IS NULL AND NOT _deleted",
+            "SELECT count(*) FROM conversations WHERE customer_id IS NULL AND NOT _deleted",
             [],
             |r| r.get(0),
         )
         .unwrap();
     assert_eq!(thin as usize, old);
+    sim.shutdown().await;
+}
+
+/// Without archive search (a plan or a role without it), the first load
+/// still runs: the lists bring what they reach and search the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_archive_search_the_first_load_still_loads_what_the_lists_reach() {
+    for status in [404, 401] {
+        let sim = Simulator::start(SimConfig {
+            archive_search: Some(status),
+            ..five_year_org()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
+        let (report, dest) = Engine::new(sim_client(&sim), options(FirstLoadMode::Lists))
+            .run(dest)
+            .await
+            .unwrap();
+        assert!(report.is_success(), "archive answering {status}: {report}");
+        // Every list of this org fits in the 10,000-record window.
+        assert_live_equals_simulator(&dest, &sim);
+        sim.shutdown().await;
+    }
+}
+
+/// Customers, conversations and messages each hold more than the
+/// 10,000 records any query reaches, most of them untouched for two years:
+/// the lists stop at their window, archive search enumerates the rest by
+/// keyset, and what the lists could not reach is fetched by id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_past_the_ten_thousand_record_window_loads_completely() {
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize {
+            customers: 20_000,
+            conversations: 20_000,
+            messages: 20_000,
+            notes: 10,
+            companies: 10,
+            kobjects: 10,
+            ..OrgSize::tiny()
+        },
+        history_days: 1825,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    for kind in [Kind::Customer, Kind::Conversation, Kind::Message] {
+        let (old, all) = older_than_window(&sim, kind);
+        assert!(old > 10_000, "{kind:?}: only {old} of {all} older than two years");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dest = DuckDbDestination::open(dir.path().join("big.duckdb")).unwrap();
+    let opts = SyncOptions {
+        tables: Some(vec!["customers".into(), "conversations".into(), "messages".into()]),
+        exclude_tables: DETAIL.map(String::from).to_vec(),
+        ..SyncOptions::default()
+    };
+    let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
+    assert!(report.is_success(), "{report}");
+    support::assert_entity::<kustomer::models::Customer>(&dest, &sim, Kind::Customer, false, &[]);
+    support::assert_entity::<kustomer::models::Conversation>(&dest, &sim, Kind::Conversation, false, &[]);
+    support::assert_entity::<kustomer::models::Message>(&dest, &sim, Kind::Message, false, &[]);
+    for t in ["customers", "conversations", "messages"] {
+        let s = report.stream(t).unwrap();
+        assert!(s.reconciled > 0, "{t}: what the lists could not reach came by id: {s:?}");
+    }
     sim.shutdown().await;
 }

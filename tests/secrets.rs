@@ -77,7 +77,7 @@ async fn secrets_never_leak_on_any_path() {
     };
     let mut seen = Vec::new();
 
-    // A successful run with hashing, and a 403 on one table.
+    // A successful run with hashing, and a missing role (401) on one table.
     let opts = hashing(&["customers", "tags"]);
     seen.push(format!("{opts:?}"));
     let (report, dest) = Engine::new(client(TOKEN), opts)

@@ -144,7 +144,7 @@ pub fn expected_rows_of<E: Entity>(
     out
 }
 
-fn assert_entity<E: Entity>(
+pub fn assert_entity<E: Entity>(
     dest: &DuckDbDestination,
     sim: &Simulator,
     kind: Kind,

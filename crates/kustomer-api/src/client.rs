@@ -12,6 +12,7 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, USER_
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 
+use crate::auth::{TokenCheck, PROBE_PATH};
 use crate::error::{parse_error_items, Error, Result};
 use crate::limits::{BudgetKind, Governor, RateLimits};
 use crate::region::{is_loopback, BaseUrl, Region};
@@ -26,6 +27,12 @@ pub const DEFAULT_USER_AGENT: &str = concat!("kustomer-rs/", env!("CARGO_PKG_VER
 pub const SEARCH_MAX_PAGE_SIZE: u32 = 500;
 /// Search refuses pages past this one.
 pub const SEARCH_PAGE_CAP: u32 = 100;
+/// No query reaches past this many records, GET lists and search alike
+/// (AWS Glue's Kustomer connector notes: "a maximum of 10K records ... irrespective
+/// of a filtered or a non-filtered request"); a page beyond it is refused with a
+/// 400. Search's `meta.total` may also stop here, so a total of exactly this
+/// many means "at least".
+pub const RESULT_WINDOW: u32 = 10_000;
 
 /// Builds a [`Client`].
 ///
@@ -170,6 +177,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 request_timeout: self.request_timeout,
                 stats: Arc::default(),
+                token_check: Arc::default(),
                 jitter: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             }),
             scope: None,
@@ -235,6 +243,8 @@ struct Inner {
     /// Shared with clients derived by [`Client::with_usage_ceiling`], so the
     /// global counters cover every request over this connection pool.
     stats: Arc<StatsInner>,
+    /// Whether the token works, to classify 401s (shared like `stats`).
+    token_check: Arc<TokenCheck>,
     jitter: AtomicU64,
 }
 
@@ -314,6 +324,13 @@ impl Client {
         self.inner.governor.budget(kind).per_minute()
     }
 
+    /// The org's limit per minute as the server announced it
+    /// (`x-ratelimit-limit` on an org-budget answer), once one did; `None`
+    /// while the client paces to the configured or default limit.
+    pub fn server_rate_limit(&self) -> Option<u32> {
+        self.inner.governor.org.observed_limit()
+    }
+
     /// The share of the limits this client paces itself to.
     pub fn usage_ceiling(&self) -> f64 {
         self.inner.governor.org.ceiling()
@@ -340,6 +357,7 @@ impl Client {
                 retry: inner.retry.clone(),
                 request_timeout: inner.request_timeout,
                 stats: Arc::clone(&inner.stats),
+                token_check: Arc::clone(&inner.token_check),
                 // Its own jitter sequence, so the two clients' retries do not move in lockstep.
                 jitter: AtomicU64::new((inner.jitter.load(Ordering::Relaxed) ^ 0x5DEE_CE66_D1CE_4E5B) | 1),
             }),
@@ -451,6 +469,11 @@ impl Client {
                     }
                     tokio::time::sleep(wait).await;
                 }
+                Decision::Fail if matches!(outcome, Outcome::Status { status: 401, .. }) => {
+                    // A bad token, or a missing role (Kustomer answers 401 to both).
+                    let probe = || self.probe_token();
+                    return Err(self.inner.token_check.classify(path_and_query, error, probe).await);
+                }
                 Decision::Fail => {
                     let retryable = !matches!(outcome, Outcome::Status { status, .. } if status != 429 && status < 500);
                     return Err(if retryable && attempt > 1 && (replay_safe || throttled_now) {
@@ -464,6 +487,16 @@ impl Client {
                 }
             }
         }
+    }
+
+    /// `GET /v1/users/current`, which any valid token may read (see
+    /// [`TokenCheck`]). Boxed: it runs inside [`Client::send_with`].
+    fn probe_token(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>> {
+        Box::pin(async move {
+            self.send(Method::GET, PROBE_PATH, None, BudgetKind::Org)
+                .await
+                .map(|_| ())
+        })
     }
 
     async fn attempt(

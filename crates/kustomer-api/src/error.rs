@@ -89,6 +89,17 @@ pub enum Error {
         /// The start of a body that was not a JSON error (HTML from a proxy).
         snippet: Option<String>,
     },
+    /// The API token itself was refused: a request answered 401 and so did
+    /// `GET /v1/users/current`, which every valid token may read. Kustomer
+    /// answers 401 for a missing role too; that one stays an [`Error::Api`]
+    /// (see [`Error::is_forbidden`]). A sync must stop at once.
+    #[error("the API token was rejected (401 Unauthorized) on {path}: {message}")]
+    Unauthorized {
+        /// Path and query of the refused request (never the token).
+        path: String,
+        /// Why the token is held bad, with the server's text.
+        message: String,
+    },
     /// A body that could not be decoded; names the JSON path.
     #[error("could not decode the response to {path}: {source}")]
     Decode {
@@ -136,7 +147,7 @@ pub enum Error {
     },
 }
 
-fn summary(errors: &[ApiErrorItem], snippet: &Option<String>) -> String {
+pub(crate) fn summary(errors: &[ApiErrorItem], snippet: &Option<String>) -> String {
     let texts: Vec<String> = errors
         .iter()
         .map(ApiErrorItem::text)
@@ -156,20 +167,56 @@ impl Error {
     pub fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
             Error::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
     }
 
-    /// 401: the token is invalid or expired. A sync must stop at once.
-    pub fn is_unauthorized(&self) -> bool {
-        self.status() == Some(401)
+    /// The path (and query) of the request that failed, if the error has one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Error::Api { path, .. }
+            | Error::Unauthorized { path, .. }
+            | Error::Decode { path, .. }
+            | Error::Timeout { path, .. }
+            | Error::Transport { path, .. } => Some(path),
+            Error::RetriesExhausted { last, .. } => last.path(),
+            Error::Config(_) | Error::WebhookLimit { .. } => None,
+        }
     }
 
-    /// 403: the token lacks a role for this resource. Other resources may
-    /// still be readable.
+    /// The token is invalid or expired ([`Error::Unauthorized`]): a sync
+    /// must stop at once. A 401 for a missing role is not this.
+    pub fn is_unauthorized(&self) -> bool {
+        match self {
+            Error::Unauthorized { .. } => true,
+            Error::RetriesExhausted { last, .. } => last.is_unauthorized(),
+            _ => false,
+        }
+    }
+
+    /// The token lacks a role for this resource: a 403, or a 401 while the
+    /// token works elsewhere (the client turns a 401 of a bad token into
+    /// [`Error::Unauthorized`], so an [`Error::Api`] 401 is a missing role).
+    /// Other resources may still be readable.
     pub fn is_forbidden(&self) -> bool {
-        self.status() == Some(403)
+        match self {
+            Error::Api { status, .. } => matches!(status, 401 | 403),
+            Error::RetriesExhausted { last, .. } => last.is_forbidden(),
+            _ => false,
+        }
+    }
+
+    /// Same as [`Error::is_forbidden`], named for what a 401 means there.
+    pub fn is_missing_role(&self) -> bool {
+        self.is_forbidden()
+    }
+
+    /// 400: the API refused the request itself (a parameter, a field, the
+    /// body). Repeating it brings the same answer.
+    pub fn is_bad_request(&self) -> bool {
+        self.status() == Some(400)
     }
 
     /// 404.

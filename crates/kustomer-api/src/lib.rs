@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+mod auth;
 mod client;
 pub mod error;
 pub mod limits;
@@ -43,7 +44,8 @@ mod token;
 pub mod webhooks;
 
 pub use client::{
-    Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_CAP,
+    Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, RESULT_WINDOW, SEARCH_MAX_PAGE_SIZE,
+    SEARCH_PAGE_CAP,
 };
 pub use error::{ApiErrorItem, Error, Result};
 pub use limits::{BudgetKind, RateLimits};

@@ -80,6 +80,8 @@ struct State {
     interval: Duration,
     next: Instant,
     paused_until: Option<Instant>,
+    /// Whether `limit` came from the server's `x-ratelimit-limit`.
+    observed: bool,
 }
 
 fn interval(limit: u32, ceiling: f64) -> Duration {
@@ -96,6 +98,7 @@ impl Budget {
                 interval: interval(limit, ceiling),
                 next: Instant::now(),
                 paused_until: None,
+                observed: false,
             }),
         }
     }
@@ -124,6 +127,7 @@ impl Budget {
     /// Follows the server's `x-ratelimit-limit` when it differs from ours.
     pub(crate) fn observe_limit(&self, limit: u32) {
         let mut s = self.lock();
+        s.observed |= limit > 0;
         if limit > 0 && limit != s.limit {
             tracing::info!(old = s.limit, new = limit, "adopting the server's rate limit");
             s.limit = limit;
@@ -148,6 +152,12 @@ impl Budget {
         self.lock().ceiling
     }
 
+    /// The limit the server announced, if an answer carried one.
+    pub(crate) fn observed_limit(&self) -> Option<u32> {
+        let s = self.lock();
+        s.observed.then_some(s.limit)
+    }
+
     /// A fresh budget on the same limit (including one adopted from the server)
     /// paced at `ceiling`. A pause in force carries over: it reflects the org's
     /// window on the server, which the new budget draws on just the same.
@@ -155,6 +165,7 @@ impl Budget {
         let s = self.lock();
         let b = Budget::new(s.limit, ceiling);
         b.lock().paused_until = s.paused_until;
+        b.lock().observed = s.observed;
         b
     }
 }
@@ -238,10 +249,13 @@ mod tests {
         b.pause_until(Instant::now() + Duration::from_secs(5));
         let at = b.reserve();
         assert!(at >= Instant::now() + Duration::from_secs(5));
+        assert_eq!(b.observed_limit(), None);
         b.observe_limit(300);
         assert!((b.per_minute() - 270.0).abs() < 1e-9);
+        assert_eq!(b.observed_limit(), Some(300));
         let half = b.with_ceiling(0.5);
         assert!((half.per_minute() - 150.0).abs() < 1e-9, "keeps the adopted limit");
+        assert_eq!(half.observed_limit(), Some(300));
         assert!(
             half.reserve() >= Instant::now() + Duration::from_secs(5),
             "keeps the pause"

@@ -305,7 +305,7 @@ pub struct Page<T> {
 impl<T> Page<T> {
     /// Decodes the side-loaded resources of entity `E`: the `included[]` items
     /// whose `type` is `E`'s resource type (`sla_version` on
-    /// `GET /v1/slas?versions=all`, `holiday` on `GET /v1/schedules?include=holidays`),
+    /// `GET /v1/slas?versions=all`),
     /// in their order. Items of other types are skipped.
     pub fn included_of<E: crate::entity::Entity>(&self) -> Result<Vec<E>, crate::decode::DecodeError> {
         #[derive(Deserialize)]

@@ -112,15 +112,69 @@ pub struct SimConfig {
     /// shorter ones are generated as they always were.
     pub history_days: u32,
     /// Path prefixes the token may not read, e.g. `"/v1/audit-logs"`: requests to them
-    /// (or below them) get a 403 whose JSON:API error names the missing role
-    /// (`org.permission.audit_logs.read`), as for a token created without that role.
+    /// (or below them, segment-wise) get a [`SimConfig::role_status`] answer whose
+    /// JSON:API error names the missing role (`org.permission.audit_logs.read`), as
+    /// for a token created without that role. They count in
+    /// [`crate::SimStats::forbidden`].
     pub forbidden: Vec<String>,
+    /// The status of a missing-role answer (paths in [`SimConfig::forbidden`]).
+    /// Default 401: Kustomer's errors reference says "401 Unauthorized: This can be
+    /// the result of a missing role, invalid auth token, or billing feature" (spec
+    /// §10, D6/D11); its newer pages also list 403 for a missing role, so
+    /// `role_status: 403` is kept possible. The body stays a JSON:API error naming
+    /// the role: `{"errors":[{"status":"401","code":"unauthorized","title":
+    /// "Unauthorized","detail":"Missing required role: <role>","meta":
+    /// {"requiredRoles":["<role>"]}}]}` (`"403"`, `"forbidden"`, `"Forbidden"` for
+    /// 403). A bad token also answers 401 (detail `Invalid API token`).
+    pub role_status: u16,
+    /// The result window: a page of a `page`/`pageSize` list (plain, per-parent,
+    /// klass, detail and configuration lists), of `POST /v1/customers/search` or of
+    /// `POST /v1/customers/archive/search` whose last position reaches past this
+    /// record of its query (`page * pageSize > window`, `pageSize` after clamping)
+    /// is refused with a 400 like Elasticsearch's:
+    /// `{"errors":[{"status":"400","code":"bad_request","title":"Bad Request",
+    /// "detail":"Result window is too large, from + size must be less than or equal
+    /// to: [10000] but was [10100]."}]}`, however few records match. Pages entirely
+    /// within it (`page * pageSize == 10000` included) are served. Search's 100-page
+    /// cap is separate and checked first (page 101 is a 404). Default
+    /// `Some(10_000)`: the AWS Glue Kustomer connector's limitations note says
+    /// "Kustomer allows a maximum of 10K records to be fetched irrespective of a
+    /// filtered or a non-filtered request" (spec §3), which is also Elasticsearch's
+    /// default `index.max_result_window`. `None` disables the window.
+    pub result_window: Option<usize>,
+    /// When true, search and archive search report `meta.total` (and `totalPages`
+    /// and `links.last`) for at most 10,000 hits even when more match, as
+    /// Elasticsearch does with its default `track_total_hits` (spec §3: "search's
+    /// `meta.total` may stop at 10,000", an inference). `links.next` still follows
+    /// the real hits. Default `false` (exact totals).
+    pub cap_totals: bool,
+    /// `None` (default): `POST /v1/customers/archive/search` is served. `Some(404)`
+    /// answers every archive search with a 404 (the endpoint is not on this org);
+    /// `Some(401)` with a 401 (a billing feature or role the org lacks, per the
+    /// errors reference's 401 wording); any other status likewise, with a JSON:API
+    /// error body. Refused archive searches still count as search requests (and
+    /// draw on the rate budgets), not in `forbidden` or `unauthorized`.
+    pub archive_search: Option<u16>,
+    /// When true, a standard search (`POST /v1/customers/search`) with
+    /// `queryContext: "company"` or any `company_*` field is a 400 (unknown field):
+    /// in Kustomer's standard-attribute schema `company_updated_at` appears only in
+    /// the archive schema (spec §4; only MeltanoLabs' tap queries companies
+    /// through search). Archive search still accepts them. Default `false`.
+    pub search_refuses_company: bool,
+    /// Path prefixes answered 404 for the whole org, matched segment-wise like
+    /// [`SimConfig::forbidden`], e.g. `"/v1/assistants"` for an endpoint without a
+    /// public reference that this org does not have. They answer like unknown paths
+    /// (`No route for …`, counted under `other` in [`crate::SimStats::by_family`])
+    /// and win over [`SimConfig::forbidden`]. Default empty.
+    pub unserved: Vec<String>,
 }
 
 impl Default for SimConfig {
     /// Seed 42, [`OrgSize::demo`], token `sim-token`, no rate limits, no latency, clock
     /// at 2026-06-01T00:00:00Z, a 730-day search window, 540 days of history (so all
-    /// generated data is searchable) and no forbidden paths.
+    /// generated data is searchable), no forbidden or unserved paths, missing roles
+    /// answered 401, a 10,000-record result window, exact search totals, archive
+    /// search served, and company search accepted.
     fn default() -> Self {
         Self {
             seed: 42,
@@ -133,6 +187,12 @@ impl Default for SimConfig {
             search_window_days: Some(730),
             history_days: 540,
             forbidden: Vec::new(),
+            role_status: 401,
+            result_window: Some(10_000),
+            cap_totals: false,
+            archive_search: None,
+            search_refuses_company: false,
+            unserved: Vec::new(),
         }
     }
 }

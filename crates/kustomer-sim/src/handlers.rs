@@ -14,6 +14,7 @@ use crate::errors::ApiError;
 use crate::kind::Kind;
 use crate::org::Org;
 use crate::paging::{self, PageRequest, Query, Totals};
+use crate::policy::Policy;
 use crate::resource;
 use crate::server::{not_found, parent, to_bytes};
 use crate::store::Item;
@@ -75,7 +76,9 @@ fn included<'o>(org: &'o Org, side: Option<Side>, query: &Query, parents: &[&Ite
 }
 
 /// `GET <spec.path>`: every configuration list, paged and wrapped as its spec says.
-pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<Vec<u8>, ApiError> {
+/// Side-loaded children come only where the list documents them (SLA versions,
+/// not holidays: those come with one schedule, see [`config_item`]).
+pub(crate) fn config_list(org: &Org, policy: &Policy, spec: &ListSpec, query: &Query) -> Result<Vec<u8>, ApiError> {
     let items = org.collection_items(spec.table);
     match spec.shape {
         Shape::Single => {
@@ -97,13 +100,15 @@ pub(crate) fn config_list(org: &Org, spec: &ListSpec, query: &Query) -> Result<V
         })),
         Shape::Paged { max } => {
             let req = PageRequest::parse(query, max)?;
+            policy.window(req)?;
             let page = req.slice(&items);
             let (meta, links) = paging::envelope(spec.path, query, req, items.len(), Totals::None);
+            let side = spec.side.filter(|s| s.on_list);
             Ok(to_bytes(&ListBody {
                 meta,
                 links,
                 data: &raw(page),
-                included: included(org, spec.side, query, page),
+                included: included(org, side, query, page),
             }))
         }
     }
@@ -203,9 +208,10 @@ pub(crate) fn webhook_events(org: &Org) -> Vec<u8> {
 
 /// A detail list of one live conversation or customer, paged. Filters and sorts
 /// parse only the parent's own records (and the merges it was the source of).
-pub(crate) fn detail_list(org: &Org, d: Detail, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn detail_list(org: &Org, policy: &Policy, d: Detail, id: &str, query: &Query) -> Result<Vec<u8>, ApiError> {
     parent(org, d.parent(), id)?;
     let req = PageRequest::parse(query, d.max_page_size())?;
+    policy.window(req)?;
     let mut items = org.collection_items_for(d.table(), id);
     match d {
         Detail::Merges => {

@@ -4,8 +4,10 @@
 //! [`Simulator::base_url`] instead of a real org. The simulator follows the real API
 //! as `shared/kustomer-api.md` describes it, including the parts clients get wrong:
 //! relative links with `null` ends, clamped page sizes, search's 100-page cap,
-//! an undefined order among records sharing one `updatedAt`, bulk updates larger
-//! than a page, two error-body shapes, and fixed-window rate limits.
+//! the 10,000-record result window of every list and search
+//! ([`SimConfig::result_window`]), an undefined order among records sharing one
+//! `updatedAt`, bulk updates larger than a page, two error-body shapes, and
+//! fixed-window rate limits.
 //!
 //! Besides the eleven record [`Kind`]s it serves every table of the catalogue:
 //! configuration lists (brands, queues, SLAs with `included[]` versions, knowledge
@@ -14,7 +16,13 @@
 //! paging, and per-conversation and per-customer detail (events, times, forwards,
 //! attachments, drafts, merges). `ENDPOINTS.md` lists every endpoint with its
 //! paging, JSON:API `type` and source; [`Org::collection`] returns what each serves.
-//! Paths in [`SimConfig::forbidden`] answer 403 like a token without the role.
+//! Paths in [`SimConfig::forbidden`] answer like a token without the role: 401 by
+//! default, as Kustomer's errors reference describes a missing role, or 403
+//! ([`SimConfig::role_status`]). Other switches follow limits a real org may have:
+//! capped search totals ([`SimConfig::cap_totals`]), archive search missing
+//! ([`SimConfig::archive_search`]), company search refused
+//! ([`SimConfig::search_refuses_company`]) and endpoints the org does not serve
+//! ([`SimConfig::unserved`]).
 //!
 //! Everything derives from [`SimConfig::seed`]: the same config serves the same
 //! bytes. Tests change the data between (or during) syncs through
@@ -50,6 +58,7 @@ mod kind;
 mod limits;
 mod org;
 mod paging;
+mod policy;
 mod resource;
 mod rng;
 mod routes;

@@ -139,9 +139,22 @@ pub(crate) enum Totals {
 /// e.g. `/v1/customers`), keeping the request's other query parameters. `prev` and
 /// `next` are always present, `null` at the ends.
 pub(crate) fn envelope(path: &str, query: &Query, req: PageRequest, total: usize, totals: Totals) -> (Value, Value) {
+    envelope_reporting(path, query, req, total, total, totals)
+}
+
+/// As [`envelope`], but `meta.total`, `meta.totalPages` and `links.last` report
+/// `reported` items (search's capped totals) while `next` follows the real `total`.
+pub(crate) fn envelope_reporting(
+    path: &str,
+    query: &Query,
+    req: PageRequest,
+    total: usize,
+    reported: usize,
+    totals: Totals,
+) -> (Value, Value) {
     let others = query.others();
     let href = |page: usize| json!(format!("{path}?page={page}&pageSize={}{others}", req.size));
-    let pages = req.total_pages(total);
+    let pages = req.total_pages(reported);
     let mut links = Map::new();
     links.insert("self".into(), href(req.page));
     links.insert("first".into(), href(1));
@@ -162,7 +175,7 @@ pub(crate) fn envelope(path: &str, query: &Query, req: PageRequest, total: usize
     meta.insert("page".into(), json!(req.page));
     if totals != Totals::None {
         links.insert("last".into(), href(pages.max(1)));
-        meta.insert("total".into(), json!(total));
+        meta.insert("total".into(), json!(reported));
         meta.insert("totalPages".into(), json!(pages));
     }
     if totals == Totals::Search {

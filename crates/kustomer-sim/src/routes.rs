@@ -156,7 +156,7 @@ impl<'a> Route<'a> {
     }
 
     /// The permission-set role the endpoint needs (as Kustomer's OAS lists it where
-    /// it does), named in 403 answers.
+    /// it does), named in missing-role answers.
     pub(crate) fn role(&self) -> String {
         let read = |what: &str| format!("org.permission.{what}.read");
         match *self {

@@ -18,7 +18,8 @@ pub(crate) const MAX_PAGE_SIZE: usize = 500;
 
 /// Which side of the search window a query reads (spec §4): search sees records
 /// updated within the window, archive search the older ones, so together they cover
-/// every record exactly once.
+/// every record exactly once (except old notes: archive search refuses note queries,
+/// see [`crate::policy::Policy::check_body`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Index {
     /// `POST /v1/customers/search`: `updatedAt` at or after the window start (all

@@ -23,8 +23,9 @@ use crate::kind::Kind;
 use crate::limits::{Limits, RateHeaders, Verdict};
 use crate::org::{Org, Row};
 use crate::paging::{self, ListBody, OneBody, PageRequest, Query, Totals};
+use crate::policy::Policy;
 use crate::rng::{combine, Rng};
-use crate::routes::{self, Route, Scope};
+use crate::routes::{Route, Scope};
 use crate::row::to_raw;
 use crate::search::{self, Index, Search};
 use crate::stats::SimStats;
@@ -46,8 +47,8 @@ pub(crate) struct Shared {
     latency: Range<Duration>,
     seed: u64,
     sequence: AtomicU64,
-    /// Path prefixes answered with 403.
-    forbidden: Vec<String>,
+    /// Missing roles, the result window, unserved paths and the other switches.
+    policy: Policy,
     /// Injected faults and request hooks.
     pub faults: Faults,
 }
@@ -69,7 +70,7 @@ impl Shared {
             latency: config.latency.clone(),
             seed: config.seed,
             sequence: AtomicU64::new(0),
-            forbidden: config.forbidden.clone(),
+            policy: Policy::new(config),
             faults: Faults::default(),
         }
     }
@@ -106,10 +107,13 @@ async fn handle(
         lock(&shared.stats).unauthorized += 1;
         return error_response(&e, None);
     }
-    let route = Route::parse(&method, uri.path());
-    if let Some(role) = forbidden_role(&shared.forbidden, uri.path(), route) {
+    // Unserved paths answer as unknown ones; the others may lack a role.
+    let route = (!shared.policy.unserved(uri.path()))
+        .then(|| Route::parse(&method, uri.path()))
+        .flatten();
+    if let Some(e) = shared.policy.missing_role(uri.path(), route) {
         lock(&shared.stats).forbidden += 1;
-        return error_response(&ApiError::Forbidden(role), None);
+        return error_response(&e, None);
     }
     // Archive search draws on the search budget too (spec §4, §9).
     let is_search = matches!(route, Some(Route::Search | Route::ArchiveSearch));
@@ -135,7 +139,7 @@ async fn handle(
         None => Err(ApiError::NotFound(format!("No route for {method} {}", uri.path()))),
         Some(_) if body.len() > MAX_BODY => Err(ApiError::TooLarge),
         Some(Route::Webhook(op)) => crate::webhooks::respond(&mut lock(&shared.org), op, &body),
-        Some(route) => respond(&lock(&shared.org), route, &query, &body).map(|b| (StatusCode::OK, b)),
+        Some(route) => respond(&lock(&shared.org), &shared.policy, route, &query, &body).map(|b| (StatusCode::OK, b)),
     };
     let (status, body) = match result {
         Ok(ok) => ok,
@@ -162,13 +166,6 @@ async fn handle(
 pub(crate) fn under(prefix: &str, path: &str) -> bool {
     let prefix = prefix.trim_end_matches('/');
     (path.trim_end_matches('/').strip_prefix(prefix)).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-}
-
-/// The role a request lacks, if its path lies under a forbidden prefix (segment-wise:
-/// `/v1/audit-logs` covers `/v1/audit-logs/` and `/v1/audit-logs/x`, not `/v1/audit-logsx`).
-fn forbidden_role(prefixes: &[String], path: &str, route: Option<Route<'_>>) -> Option<String> {
-    let hit = prefixes.iter().any(|p| under(p, path));
-    hit.then(|| route.map_or_else(|| routes::fallback_role(path.trim_end_matches('/')), |r| r.role()))
 }
 
 /// Checks `Authorization: Bearer <token>` (exactly one space).
@@ -221,7 +218,7 @@ pub(crate) fn not_found(what: &str, id: &str) -> ApiError {
 }
 
 /// Answers one routed request from the org.
-fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+fn respond(org: &Org, policy: &Policy, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Vec<u8>, ApiError> {
     let one = |row: Option<&Row>, what: &str, id: &str| match row {
         Some(r) if !r.meta.deleted => Ok(to_bytes(&OneBody { data: r.json() })),
         _ => Err(not_found(what, id)),
@@ -240,18 +237,18 @@ fn respond(org: &Org, route: Route<'_>, query: &Query, body: &[u8]) -> Result<Ve
         }
         Route::KlassOrKObjects(x) => match org.row(Kind::Klass, x) {
             Some(klass) => one(Some(klass), "klass", x),
-            None if org.klass_named(x).is_some() => list(org, Kind::KObject, Scope::Klass(x), query),
+            None if org.klass_named(x).is_some() => list(org, policy, Kind::KObject, Scope::Klass(x), query),
             None => Err(not_found("klass", x)),
         },
-        Route::List(kind, scope) => list(org, kind, scope, query),
-        Route::Search => search(org, query, body, Index::Search),
-        Route::ArchiveSearch => search(org, query, body, Index::Archive),
-        Route::Config(spec) => handlers::config_list(org, spec, query),
+        Route::List(kind, scope) => list(org, policy, kind, scope, query),
+        Route::Search => search(org, policy, query, body, Index::Search),
+        Route::ArchiveSearch => search(org, policy, query, body, Index::Archive),
+        Route::Config(spec) => handlers::config_list(org, policy, spec, query),
         Route::ConfigItem(spec, id) => handlers::config_item(org, spec, id, query),
         Route::Metadata(resource) => handlers::metadata(org, resource),
         Route::AuditLogs => handlers::audit_logs(org, query),
         Route::WebhookEvents => Ok(handlers::webhook_events(org)),
-        Route::Detail(d, id) => handlers::detail_list(org, d, id, query),
+        Route::Detail(d, id) => handlers::detail_list(org, policy, d, id, query),
         Route::TimesByIds(ids) => handlers::times_by_ids(org, ids),
         Route::CustomerMerge(id) => handlers::customer_merge(org, id),
         Route::Webhook(_) => unreachable!("webhook writes are answered by `handle`: they need the org mutably"),
@@ -266,7 +263,7 @@ pub(crate) fn parent<'o>(org: &'o Org, kind: Kind, id: &str) -> Result<&'o Row, 
 }
 
 /// The one generic list handler: scope, filters, order, paging and envelope.
-fn list(org: &Org, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8>, ApiError> {
+fn list(org: &Org, policy: &Policy, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8>, ApiError> {
     let (path, totals) = match scope {
         Scope::All => (format!("/v1/{}", kind.collection()), {
             if kind == Kind::Customer {
@@ -293,6 +290,7 @@ fn list(org: &Org, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8
         }
     };
     let req = PageRequest::parse(query, kind.max_page_size())?;
+    policy.window(req)?;
     // `GET /v1/users?deleted=true` lists only deactivated users; otherwise deleted
     // records are hidden.
     let want_deleted = kind == Kind::User && query.get("deleted") == Some("true");
@@ -324,8 +322,13 @@ fn list(org: &Org, kind: Kind, scope: Scope<'_>, query: &Query) -> Result<Vec<u8
 }
 
 /// `POST /v1/customers/search` and `POST /v1/customers/archive/search`: one handler,
-/// the index deciding which records are seen and whether they come thin.
-fn search(org: &Org, query: &Query, body: &[u8], index: Index) -> Result<Vec<u8>, ApiError> {
+/// the index deciding which records are seen and whether they come thin. Checks
+/// come in this order: archive search served, page cap (404), result window (400),
+/// body (400).
+fn search(org: &Org, policy: &Policy, query: &Query, body: &[u8], index: Index) -> Result<Vec<u8>, ApiError> {
+    if index == Index::Archive {
+        policy.archive_served()?;
+    }
     let req = PageRequest::parse(query, search::MAX_PAGE_SIZE)?;
     if req.page > search::PAGE_CAP {
         return Err(ApiError::NotFound(format!(
@@ -333,8 +336,19 @@ fn search(org: &Org, query: &Query, body: &[u8], index: Index) -> Result<Vec<u8>
             search::PAGE_CAP
         )));
     }
-    let hits = Search::parse(body)?.run(org, index);
-    let (meta, links) = paging::envelope(index.path(), &Query::default(), req, hits.len(), Totals::Search);
+    policy.window(req)?;
+    let parsed = Search::parse(body)?;
+    policy.check_body(index, body)?;
+    let hits = parsed.run(org, index);
+    let reported = policy.reported_total(hits.len());
+    let (meta, links) = paging::envelope_reporting(
+        index.path(),
+        &Query::default(),
+        req,
+        hits.len(),
+        reported,
+        Totals::Search,
+    );
     let page = req.slice(&hits);
     if index == Index::Search {
         let data: Vec<&RawValue> = page.iter().map(|r| r.json()).collect();

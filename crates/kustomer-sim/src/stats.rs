@@ -12,9 +12,11 @@ pub struct SimStats {
     pub search_requests: u64,
     /// Requests answered 429, by the rate limiter or by a [`crate::Fault::TooManyRequests`].
     pub throttled: u64,
-    /// Requests answered 401.
+    /// Requests refused for their token: missing, malformed or wrong (401).
     pub unauthorized: u64,
-    /// Requests answered 403 (paths in [`crate::SimConfig::forbidden`]).
+    /// Requests refused for a missing role (paths in [`crate::SimConfig::forbidden`]),
+    /// whatever [`crate::SimConfig::role_status`] answers them with (401 by default,
+    /// or 403).
     pub forbidden: u64,
     /// Injected faults that fired ([`crate::Simulator::inject`]); these requests also
     /// count in `requests`, `by_family` and (for searches) `search_requests`.

@@ -38,41 +38,37 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
             SearchStream::<Customer>::new(QueryContext::Customer)
                 .with_list(ListSource::Path("/v1/customers"))
                 .with_custom("customer")
-                .with_detail(Detail::<CustomerDraft>::new(
-                    "/v1/customers/{id}/drafts",
-                    100,
-                    "customer_id",
-                ))
-                .with_detail(Detail::<CustomerMerge>::new(
-                    "/v1/customers/{id}/merges",
-                    100,
-                    "customer_id",
-                )),
+                .with_detail(
+                    Detail::<CustomerDraft>::new("/v1/customers/{id}/drafts", 100, "customer_id")
+                        .with_role("org.permission.draft.read"),
+                )
+                .with_detail(
+                    Detail::<CustomerMerge>::new("/v1/customers/{id}/merges", 100, "customer_id")
+                        .with_role("org.permission.customer_merge.read"),
+                ),
         ),
         Arc::new(
             SearchStream::<Conversation>::new(QueryContext::Conversation)
                 .with_list(ListSource::Path("/v1/conversations"))
                 .with_custom("conversation")
-                .with_detail(Detail::<ConversationEvent>::new(
-                    "/v1/conversations/{id}/events",
-                    100,
-                    "conversation_id",
-                ))
-                .with_detail(Detail::<ConversationTime>::new(
-                    "/v2/conversations/{id}/times",
-                    1000,
-                    "conversation_id",
-                ))
-                .with_detail(Detail::<ConversationForward>::new(
-                    "/v1/conversations/{id}/forwards",
-                    100,
-                    "conversation_id",
-                ))
-                .with_detail(Detail::<ConversationAttachment>::new(
-                    "/v1/conversations/{id}/attachments",
-                    100,
-                    "conversation_id",
-                ))
+                .with_detail(
+                    Detail::<ConversationEvent>::new("/v1/conversations/{id}/events", 100, "conversation_id")
+                        .with_role("org.permission.event.read"),
+                )
+                .with_detail(
+                    Detail::<ConversationTime>::new("/v2/conversations/{id}/times", 1000, "conversation_id")
+                        .with_role("org.permission.conversation.read"),
+                )
+                .with_detail(
+                    Detail::<ConversationForward>::new("/v1/conversations/{id}/forwards", 100, "conversation_id")
+                        .with_role("org.permission.draft.read"),
+                )
+                // The OAS example's attachments have no `id`: keyed by position then.
+                .with_detail(
+                    Detail::<ConversationAttachment>::new("/v1/conversations/{id}/attachments", 100, "conversation_id")
+                        .with_role("org.permission.attachment.read")
+                        .keyed_by_position(),
+                )
                 .with_resolved_only(
                     Criterion::equals("conversation_status", "done"),
                     vec![
@@ -100,6 +96,8 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
         Arc::new(
             SearchStream::<Company>::new(QueryContext::Company)
                 .with_list(ListSource::Path("/v1/companies"))
+                // `company_updated_at` is in the archive schema, not in search's.
+                .with_list_fallback()
                 .with_custom("company"),
         ),
         Arc::new(
@@ -141,7 +139,12 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
         Arc::new(GetStream::<Snooze>::list("/v1/snoozes", 100)),
         Arc::new(GetStream::<SpamSender>::list("/v1/spam/senders", 100)),
         Arc::new(GetStream::<BusinessSchedule>::list("/v1/schedules", 100)),
-        Arc::new(GetStream::<Holiday>::included("/v1/schedules?include=holidays", 100)),
+        // `include=holidays` is documented on `/v1/schedules/{id}`, not on the list.
+        Arc::new(GetStream::<Holiday>::included_per_item(
+            "/v1/schedules",
+            "/v1/schedules/{id}?include=holidays",
+            100,
+        )),
         Arc::new(GetStream::<Assistant>::list("/v1/assistants", 100)),
         Arc::new(GetStream::<App>::list("/v1/apps", 100)),
         Arc::new(GetStream::<AuthCustomerSettings>::single("/v1/auth/customer/settings")),

@@ -7,7 +7,6 @@
 //! memory stays flat whatever the org's size.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -25,6 +24,7 @@ pub use crate::options::SyncOptions;
 use crate::report::{sync_runs_batch, sync_runs_table};
 pub use crate::report::{RunReport, StreamReport};
 use crate::select::{Projection, Selection};
+use crate::skips::{skip_reason, PartialTables, Rejection};
 
 /// Something that happened during a run, for progress displays.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +75,8 @@ pub struct Engine {
     options: SyncOptions,
     streams: Vec<Arc<dyn StreamDef>>,
     progress: Option<ProgressFn>,
+    /// Plan a first load (see [`Engine::plan_first_load`]).
+    plan_first_load: bool,
 }
 
 /// How a stream's records become rows of its tables this run.
@@ -198,7 +200,17 @@ impl Engine {
             options,
             streams: catalog(),
             progress: None,
+            plan_first_load: false,
         }
+    }
+
+    /// When a run is the first load of some incremental stream, plans it
+    /// as `sync --check` does ([`crate::check`]) while the load starts, logs
+    /// the plan, and puts its estimate in the report ([`RunReport::plan`]),
+    /// beside the actual time. Costs a request per table and a few searches.
+    pub fn plan_first_load(mut self, yes: bool) -> Self {
+        self.plan_first_load = yes;
+        self
     }
 
     /// Sets a progress callback.
@@ -282,8 +294,11 @@ impl Engine {
 
     /// Runs every selected stream into `dest` and hands the destination back.
     ///
-    /// A stream that fails (a 403 on its entity, say) is reported and the
-    /// others go on; a 401 stops the whole run at once. The destination
+    /// A stream that fails is reported and the others go on; one the token
+    /// lacks the role for (a 403, or a 401 while the token works elsewhere),
+    /// or a full re-read this org does not serve (404), is skipped; a
+    /// rejected token ([`kustomer_api::Error::Unauthorized`]) stops the whole
+    /// run at once with that error. The destination
     /// failing stops the run with its error; nothing uncommitted is visible.
     /// Every run appends its report to `_sync_runs`.
     pub async fn run<D: Destination>(&self, dest: D) -> Result<(RunReport, D), SyncError> {
@@ -356,6 +371,14 @@ impl Engine {
         .await
         .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))??;
 
+        let first_load = streams
+            .iter()
+            .any(|s| s.mode() == Mode::Update && !bookmarks.contains_key(s.name()));
+        let plan = (self.plan_first_load && first_load).then(|| {
+            let read_whole = |s: &&Arc<dyn StreamDef>| s.mode() == Mode::Replace || !bookmarks.contains_key(s.name());
+            let full: Vec<_> = streams.iter().filter(read_whole).cloned().collect();
+            crate::check::spawn_plan(client.scoped(), full, self.options.clone())
+        });
         let (tx, mut rx) = mpsc::channel::<WriterMsg>(self.options.channel_capacity.max(1));
         let writer = tokio::task::spawn_blocking(move || -> (D, BTreeMap<String, WriteStats>, Option<SyncError>) {
             let mut stats: BTreeMap<String, WriteStats> = BTreeMap::new();
@@ -414,7 +437,7 @@ impl Engine {
             (dest, stats, None)
         });
 
-        let unauthorized = Arc::new(AtomicBool::new(false));
+        let unauthorized = Arc::new(Rejection::default());
         let limit = Arc::new(Semaphore::new(self.options.max_concurrent_streams.max(1)));
         let mut tasks = Vec::new();
         for ((stream, shaping), r) in streams.iter().cloned().zip(shapings).zip(&raw) {
@@ -486,6 +509,10 @@ impl Engine {
                 r.written = *w;
             }
         }
+        let plan = match plan {
+            Some(task) => task.await.ok().flatten(),
+            None => None,
+        };
         let after = client.stats();
         let report = RunReport {
             started_at,
@@ -498,6 +525,7 @@ impl Engine {
                 retries: after.retries - before.retries,
             },
             usage_ceiling: client.usage_ceiling(),
+            plan,
         };
         let runs = sync_runs_batch(&report);
         let dest = tokio::task::spawn_blocking(move || -> Result<D, SyncError> {
@@ -509,15 +537,8 @@ impl Engine {
         .await
         .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))??;
         tracing::info!("sync finished\n{report}");
-        if unauthorized.load(Ordering::SeqCst) {
-            let msg = report.streams.iter().find_map(|r| r.error.clone()).unwrap_or_default();
-            return Err(SyncError::Api(kustomer_api::Error::Api {
-                status: 401,
-                method: "GET".into(),
-                path: "(sync stopped)".into(),
-                errors: vec![],
-                snippet: Some(format!("the API token was rejected: {msg}")),
-            }));
+        if let Some(e) = unauthorized.error() {
+            return Err(e);
         }
         Ok((report, dest))
     }
@@ -637,7 +658,7 @@ async fn run_stream(
     ctx: StreamContext,
     tx: mpsc::Sender<WriterMsg>,
     progress: Option<ProgressFn>,
-    unauthorized: Arc<AtomicBool>,
+    unauthorized: Arc<Rejection>,
 ) -> StreamReport {
     let name = run.name.clone();
     let emit = |p: Progress| {
@@ -656,9 +677,11 @@ async fn run_stream(
     };
     let hard = run.hard_delete && mode == Mode::Update;
     let mut skipped = None;
+    let mut read_any = false;
+    let mut partial = PartialTables::default();
     let mut batches = stream.batches(ctx);
     let error = loop {
-        if unauthorized.load(Ordering::SeqCst) {
+        if unauthorized.is_set() {
             break Some("stopped: the API token was rejected".to_owned());
         }
         let Some(batch) = batches.next().await else {
@@ -677,14 +700,13 @@ async fn run_stream(
             }
             break None;
         };
-        let batch = match batch {
+        let mut batch = match batch {
             Ok(b) => b,
             Err(e) => {
                 if e.is_unauthorized() {
-                    unauthorized.store(true, Ordering::SeqCst);
+                    unauthorized.record(&e);
                     tracing::error!(stream = %name, error = %e, "the API token was rejected; stopping the sync");
-                } else if e.is_forbidden() {
-                    let why = format!("the API token lacks the role to read it ({}): {e}", stream.role());
+                } else if let Some(why) = skip_reason(&e, &stream.role(), mode, read_any) {
                     tracing::warn!(stream = %name, "skipped: {why}");
                     skipped = Some(why);
                     break None;
@@ -694,7 +716,13 @@ async fn run_stream(
                 break Some(e.to_string());
             }
         };
+        read_any = true;
         report.reconciled += batch.reconciled;
+        report.notes.extend(batch.note.take());
+        let skipped_tables: Vec<String> = batch.skipped_tables.iter().map(|(t, _)| t.clone()).collect();
+        for (table, why) in std::mem::take(&mut batch.skipped_tables) {
+            report.skipped_tables.entry(table).or_insert(why);
+        }
         let (records, deletes) = shape_all(&run.shaping, batch.records, &run, hard);
         let fetched = (records.len() + deletes.len()) as u64;
         report.records += fetched;
@@ -727,7 +755,11 @@ async fn run_stream(
         // Keyset pages, list pages, fetches by id and webhook events can
         // cross: the newest copy wins.
         wb.newest_wins = mode == Mode::Update;
-        if tx.send(WriterMsg::Write(wb)).await.is_err() {
+        let mut sent = true;
+        for wb in partial.split(wb, &skipped_tables) {
+            sent = sent && tx.send(WriterMsg::Write(wb)).await.is_ok();
+        }
+        if !sent {
             break Some("the destination stopped".to_owned());
         }
     };

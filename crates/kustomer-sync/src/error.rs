@@ -45,13 +45,20 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// 401: the token is invalid or expired.
+    /// The API token is invalid or expired ([`kustomer_api::Error::Unauthorized`]):
+    /// the run stops. A 401 for a missing role is [`SyncError::is_forbidden`].
     pub fn is_unauthorized(&self) -> bool {
         matches!(self, SyncError::Api(e) if e.is_unauthorized())
     }
 
-    /// 403 (or a 401 that names a role): the token lacks a role.
+    /// The token lacks a role: a 403, or a 401 while the token works
+    /// elsewhere (Kustomer answers a missing role with 401).
     pub fn is_forbidden(&self) -> bool {
         matches!(self, SyncError::Api(e) if e.is_forbidden())
+    }
+
+    /// 404.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, SyncError::Api(e) if e.is_not_found())
     }
 }

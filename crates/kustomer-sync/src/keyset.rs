@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use futures::Stream;
 use kustomer_api::search::{Criterion, QueryContext, SearchQuery, SortOrder};
-use kustomer_api::{Client, SEARCH_PAGE_CAP};
+use kustomer_api::{Client, RESULT_WINDOW, SEARCH_PAGE_CAP};
 use kustomer_models::{Entity, Page};
 
 use crate::bookmark::Bookmark;
@@ -94,6 +94,19 @@ fn base_query(opts: &KeysetOptions) -> SearchQuery {
     q
 }
 
+/// The last page number a query may ask for at `page_size`: the 100-page
+/// cap, or the 10,000-record window, whichever comes first.
+pub(crate) fn last_page(page_size: usize) -> u32 {
+    (RESULT_WINDOW as usize / page_size.max(1)).clamp(1, SEARCH_PAGE_CAP as usize) as u32
+}
+
+/// Whether a query counted `total` matches holds more than fit in `capacity`
+/// records. A total at the window itself may be a capped count
+/// (Elasticsearch's `track_total_hits`), so it never counts as exact.
+pub(crate) fn overflows(total: usize, capacity: usize) -> bool {
+    total > capacity || total >= RESULT_WINDOW as usize
+}
+
 /// Effective page size: the server may clamp what was asked for.
 fn served_page_size<E>(page: &Page<E>, asked: u32) -> usize {
     page.meta
@@ -168,8 +181,10 @@ pub fn keyset_stream<E: Entity>(
 
 /// Reads every record whose `updatedAt` is exactly `at`, by page number,
 /// repeating a pass until the distinct ids seen reach the server's total.
-/// A group larger than the 100-page cap is split by `createdAt` (which never
-/// exceeds `updatedAt`) into windows that fit, halving the range as needed.
+/// A group larger than a query can page through (the 100-page cap, and the
+/// 10,000-record window before it at 500 a page) is split by `createdAt`
+/// (which never exceeds `updatedAt`) into windows that fit, halving the
+/// range as needed.
 fn tie_window<E: Entity>(
     client: Client,
     opts: KeysetOptions,
@@ -200,8 +215,9 @@ fn tie_window<E: Entity>(
                 loop {
                     let page: Page<E> = search_page(&client, opts.archive, &q, page_no, opts.page_size).await?;
                     total = total_of(&page).or(total);
-                    let capacity = served_page_size(&page, opts.page_size) * SEARCH_PAGE_CAP as usize;
-                    if page_no == 1 && total.is_some_and(|t| t > capacity) {
+                    let served = served_page_size(&page, opts.page_size);
+                    let cap = last_page(served);
+                    if page_no == 1 && total.is_some_and(|t| overflows(t, served * cap as usize)) {
                         let (lo, hi) = window.unwrap_or((DateTime::<Utc>::UNIX_EPOCH, at));
                         if hi <= lo {
                             Err(SyncError::TieGroupTooLarge {
@@ -215,7 +231,7 @@ fn tie_window<E: Entity>(
                         windows.push(Some((lo, mid)));
                         break 'pass;
                     }
-                    let more = page.links.next.is_some() && !page.data.is_empty() && page_no < SEARCH_PAGE_CAP;
+                    let more = page.links.next.is_some() && !page.data.is_empty() && page_no < cap;
                     let mut records = Vec::new();
                     for r in page.data {
                         let id = r.id().to_owned();

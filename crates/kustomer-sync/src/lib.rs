@@ -35,6 +35,7 @@
 
 pub mod bookmark;
 pub mod catalog;
+pub mod check;
 pub mod custom_columns;
 pub mod dest;
 pub mod discovery;
@@ -44,6 +45,7 @@ pub mod keyset;
 pub mod options;
 pub mod report;
 pub mod select;
+mod skips;
 pub mod streams;
 #[cfg(feature = "webhook")]
 pub mod webhook;
@@ -54,6 +56,7 @@ pub use webhook_sink::DestinationSink;
 
 pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};
+pub use check::{check, CheckReport};
 pub use discovery::Discovery;
 pub use engine::{Engine, IdReader, Progress, ProgressFn, RunReport, StreamReport};
 pub use error::SyncError;

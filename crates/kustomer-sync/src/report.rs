@@ -2,6 +2,7 @@
 //! the `_sync_runs` table every run appends to (the extraction log and
 //! loading report users audit a connector by).
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -41,6 +42,11 @@ pub struct StreamReport {
     pub skipped: Option<String>,
     /// Every table the stream writes this run (parent first).
     pub tables: Vec<String>,
+    /// Child tables it did not load, with why (a detail list refused for want
+    /// of a role): their rows were left as they were.
+    pub skipped_tables: BTreeMap<String, String>,
+    /// How it read, where that differs from the usual (a fallback taken).
+    pub notes: Vec<String>,
 }
 
 impl StreamReport {
@@ -51,6 +57,14 @@ impl StreamReport {
             (None, Some(_)) => "skipped",
             (None, None) => "ok",
         }
+    }
+
+    /// The notes and skipped child tables, as one text (`None` if neither).
+    pub fn remarks(&self) -> Option<String> {
+        let parts: Vec<String> = (self.notes.iter().cloned())
+            .chain(self.skipped_tables.iter().map(|(t, why)| format!("{t} skipped: {why}")))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("; "))
     }
 }
 
@@ -67,6 +81,9 @@ pub struct RunReport {
     pub client: ClientStats,
     /// The share of the org's rate limit the run was paced to.
     pub usage_ceiling: f64,
+    /// A first load's plan, when the engine was asked for one
+    /// ([`crate::Engine::plan_first_load`]): its estimate beside the actual time.
+    pub plan: Option<crate::check::LoadPlan>,
 }
 
 impl RunReport {
@@ -100,6 +117,10 @@ impl fmt::Display for RunReport {
                 (None, Some(why)) => format!("skipped: {why}"),
                 (None, None) => "ok".to_owned(),
             };
+            let status = match s.remarks() {
+                Some(r) => format!("{status} ({r})"),
+                None => status,
+            };
             writeln!(
                 f,
                 "{:<34} {:<8} {:>9} {:>9} {:>9} {:>8} {:>10} {:>8} {:>6}  {status}",
@@ -119,7 +140,18 @@ impl fmt::Display for RunReport {
             f,
             "{} requests ({} search), {} throttled (429), {} retried, in {secs:.1} s",
             self.client.requests, self.client.search_requests, self.client.throttled, self.client.retries
-        )
+        )?;
+        if let Some(p) = &self.plan {
+            write!(
+                f,
+                "\nfirst load: planned {}{} ({} requests, {} search) at the usage ceiling, took {secs:.1} s",
+                if p.lower_bound { "≥ " } else { "" },
+                crate::check::duration(p.estimate_minutes),
+                p.org_requests + p.search_requests,
+                p.search_requests,
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -143,6 +175,7 @@ pub fn sync_runs_table() -> TableDef {
         ("throttled", BigInt, false),
         ("retries", BigInt, false),
         ("error", Text, true),
+        ("notes", Text, true),
     ];
     TableDef {
         name: SYNC_RUNS_TABLE.to_owned(),
@@ -193,6 +226,7 @@ pub fn sync_runs_batch(report: &RunReport) -> WriteBatch {
                         .clone()
                         .or_else(|| s.skipped.clone())
                         .map_or(Cell::Null, Cell::Text),
+                    s.remarks().map_or(Cell::Null, Cell::Text),
                 ],
                 children: Vec::new(),
             }

@@ -1,5 +1,6 @@
 //! Holidays (`type: holiday`): closures of a business schedule, side-loaded
-//! in `included[]` of `GET /v1/schedules?include=holidays`.
+//! in `included[]` of `GET /v1/schedules/{id}?include=holidays` (documented
+//! there and on `/v1/schedules/default`, not on the list).
 
 use chrono::{DateTime, Utc};
 

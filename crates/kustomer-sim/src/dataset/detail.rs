@@ -9,10 +9,10 @@ use serde_json::{json, Map, Value};
 use super::draft::{base_relationships, Refs};
 use super::{events, ids};
 use crate::resource;
-use crate::rng::{combine, Rng};
+use crate::rng::{combine, hash_bytes, Rng};
 use crate::row::Row;
 use crate::store::Store;
-use crate::time::{self, SEC};
+use crate::time::{self, MS, SEC};
 
 /// `GET /v1/conversations/{id}/times` records.
 pub(crate) const TIMES: &str = "conversation_times";
@@ -50,7 +50,8 @@ fn conversation_rels(refs: &Refs, customer: &str, conv: &str) -> Map<String, Val
 }
 
 /// The time an agent took to answer, one record per outbound reply that follows an
-/// inbound message (newest first, as the OAS example lists them).
+/// inbound message (newest first, as the OAS example lists them). `messageTime`
+/// and `handleTime` are durations in milliseconds, as the docs give them.
 fn times(seed: u64, refs: &Refs, conv: &Value, messages: &[&Value]) -> Vec<Value> {
     let conv_id = resource::id(conv);
     let customer = resource::related_id(conv, "customer").unwrap_or_default();
@@ -75,8 +76,8 @@ fn times(seed: u64, refs: &Refs, conv: &Value, messages: &[&Value]) -> Vec<Value
         let attributes = json!({
             "createdAt": time::format(at), "createdByTeams": a("createdByTeams"),
             "assignedUsers": a("assignedUsers"), "assignedTeams": a("assignedTeams"),
-            "messageAt": time::format(sent), "messageTime": (at - sent).max(0) / SEC,
-            "handleAt": time::format(handle), "handleTime": (at - handle).max(0) / SEC,
+            "messageAt": time::format(sent), "messageTime": (at - sent).max(0) / MS,
+            "handleAt": time::format(handle), "handleTime": (at - handle).max(0) / MS,
             "channels": [a("channel")],
         });
         let mut rels = conversation_rels(refs, customer, conv_id);
@@ -116,7 +117,16 @@ fn forward(seed: u64, refs: &Refs, conv: &Value, rng: &mut Rng) -> Value {
     resource::resource("forward", &id, attrs(attributes), rels, &format!("/v1/forwards/{id}"))
 }
 
-/// The attachment records of one message (from its `attachments` attribute).
+/// Whether the attachment record of message attachment `aid` comes without an `id`
+/// member, as the OAS example of `GET /v1/conversations/{id}/attachments` shows
+/// its items: about a third of them, chosen by a hash of `aid` so a message's
+/// attachments keep their shape when they are re-rendered.
+fn without_id(aid: &str) -> bool {
+    hash_bytes(aid.as_bytes()).is_multiple_of(3)
+}
+
+/// The attachment records of one message (from its `attachments` attribute); about
+/// a third lack `id` ([`without_id`]), all keep `links.self`.
 pub(crate) fn attachments(refs: &Refs, message: &Value) -> Vec<Value> {
     let mid = resource::id(message);
     let redacted = resource::attributes(message)
@@ -147,6 +157,9 @@ pub(crate) fn attachments(refs: &Refs, message: &Value) -> Vec<Value> {
                 "https://sim-attachments.example/attachments/{}/{aid}-{name}?X-Amz-Expires=600",
                 refs.org
             ));
+            if let Some(item) = v.as_object_mut().filter(|_| without_id(aid)) {
+                item.remove("id");
+            }
             v
         })
         .collect()

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 use super::draft::{base_relationships, Draft, Refs};
 use super::vocab::{COMPANY_NAMES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, PLACES};
 use crate::resource;
-use crate::rng::Rng;
+use crate::rng::{combine, Rng};
 
 /// Lower-case ASCII slug of a name (`"Chloé O'Brien"` → `"chloe.obrien"`).
 pub(crate) fn slug(name: &str) -> String {
@@ -65,8 +65,44 @@ fn lifetime_value(d: &mut Draft<'_>) -> Value {
     }
 }
 
+/// The stream the shared contact points draw from, apart from the record's own
+/// generator so that adding them shifted no other field.
+const SHARED_STREAM: u64 = 0x5ba7_ed00;
+
+/// The contact points a customer shares with others of one household (a family
+/// phone, e-mail, social account and external id), in the shapes of `phones`,
+/// `emails`, `socials` and `externalIds`: `(sharedEmails, sharedPhones,
+/// sharedSocials, sharedExternalIds)`, empty for most customers. Some households
+/// hold several customers, so the same values recur. `rng` is private to it.
+fn shared(ordinal: usize, rng: &mut Rng) -> [Vec<Value>; 4] {
+    // Every tenth customer from the third on, so tiny orgs have them too.
+    let sure = ordinal % 10 == 2;
+    if !sure && !rng.chance(0.12) {
+        return Default::default();
+    }
+    let n = rng.below(40);
+    let emails = vec![json!({"type": "home", "email": format!("household{n}@family.example"), "verified": false})];
+    let phones = vec![json!({"type": "home", "phone": format!("+1555010{n:04}"), "verified": false})];
+    let socials = if sure || rng.chance(0.4) {
+        vec![json!({
+            "type": "facebook", "userid": (700_000_000 + n).to_string(), "username": format!("@household_{n}"),
+            "url": format!("https://facebook.example/household{n}"), "verified": false,
+        })]
+    } else {
+        vec![]
+    };
+    let external_ids = if sure || rng.chance(0.5) {
+        vec![json!({"externalId": format!("household-{n}"), "verified": false})]
+    } else {
+        vec![]
+    };
+    [emails, phones, socials, external_ids]
+}
+
 /// A customer, with zeroed conversation summaries (see [`summarize_customer`]).
 pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
+    let mut own = Rng::new(combine(d.rng.clone().next_u64(), SHARED_STREAM));
+    let [household_emails, shared_phones, shared_socials, shared_external_ids] = shared(d.ordinal, &mut own);
     let first = *d.rng.pick(FIRST_NAMES);
     let last = *d.rng.pick(LAST_NAMES);
     let name = format!("{first} {last}");
@@ -80,10 +116,11 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
     if d.rng.chance(0.25) {
         emails.push(json!({"type": "work", "email": format!("{handle}@work.example"), "verified": false}));
     }
-    let shared_emails: Vec<Value> = company
+    let mut shared_emails: Vec<Value> = company
         .iter()
         .map(|_| json!({"type": "work", "email": "orders@acme.example", "verified": false}))
         .collect();
+    shared_emails.extend(household_emails);
     let phones: Vec<Value> = (0..d.rng.index(3))
         .map(|i| json!({"type": (["mobile", "home", "work"][i]), "phone": phone(&mut d.rng), "verified": false}))
         .collect();
@@ -143,10 +180,10 @@ pub(crate) fn customer(d: &mut Draft<'_>, refs: &Refs) -> Value {
         "name": name, "displayName": name, "displayColor": d.rng.pick(&["orange", "teal", "purple", "blue"]),
         "displayIcon": d.rng.pick(&["balloon", "rocket", "cactus", "owl"]),
         "firstName": first, "lastName": last, "externalId": external,
-        "externalIds": [{"externalId": external, "verified": true}], "sharedExternalIds": [],
-        "emails": emails, "sharedEmails": shared_emails, "phones": phones, "sharedPhones": [],
+        "externalIds": [{"externalId": external, "verified": true}], "sharedExternalIds": shared_external_ids,
+        "emails": emails, "sharedEmails": shared_emails, "phones": phones, "sharedPhones": shared_phones,
         "whatsapps": whatsapps, "facebookIds": [], "instagramIds": instagram,
-        "socials": socials, "sharedSocials": [], "urls": urls, "locations": [loc],
+        "socials": socials, "sharedSocials": shared_socials, "urls": urls, "locations": [loc],
         "activeUsers": [], "watchers": [],
         "recentLocation": {"updatedAt": d.during()},
         "locale": locale, "timeZone": tz, "tags": tags, "custom": custom,

@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use kustomer_api::search::format_instant;
 use kustomer_models::{AuditLog, Cell, Entity};
 
-use super::{entity_tables, Batch, Mode, StreamContext, StreamDef};
+use super::{entity_tables, Batch, Mode, Probe, StreamContext, StreamDef};
 use crate::bookmark::Bookmark;
 use crate::dest::StreamTables;
 use crate::discovery::Discovery;
@@ -29,6 +29,12 @@ impl StreamDef for AuditLogStream {
     }
     fn role(&self) -> String {
         "org.permission.audit_logs.read".to_owned()
+    }
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe::Cursor {
+            path: "/v1/audit-logs".to_owned(),
+            page_size: COUNT,
+        })
     }
     fn tables(&self, _: &Discovery) -> StreamTables {
         entity_tables::<AuditLog>()

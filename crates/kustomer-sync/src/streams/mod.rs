@@ -5,6 +5,7 @@ mod audit;
 mod detail;
 mod first_load;
 mod list;
+mod list_fallback;
 mod search;
 mod shape;
 
@@ -85,8 +86,9 @@ pub struct StreamContext {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FirstLoadMode {
-    /// GET lists on the org budget for the older part and search for the
-    /// newer, at once; then reconciled with the org's counts.
+    /// Search for the last two years and the GET lists (up to the
+    /// 10,000-record window) for what is older, at once; then checked by id
+    /// against archive search, and what is missing fetched by id.
     #[default]
     Lists,
     /// Search only: sees the last two years (the peers' way; for comparison).
@@ -111,6 +113,12 @@ pub struct Batch {
     pub reconciled: u64,
     /// The bookmark after them (incremental streams).
     pub bookmark: Option<Bookmark>,
+    /// Child tables these records do not carry, with why (a detail list the
+    /// API refused for want of a role): their rows are left as they are.
+    pub skipped_tables: Vec<(String, String)>,
+    /// Something the run report should say about how the stream read (a
+    /// fallback taken).
+    pub note: Option<String>,
 }
 
 impl Batch {
@@ -145,6 +153,83 @@ pub trait StreamDef: Send + Sync {
     fn companions(&self, resolved_only: bool) -> Vec<&'static str> {
         let _ = resolved_only;
         Vec::new()
+    }
+    /// The one small request that tells whether the token may read the
+    /// stream, and what a full read costs (`sync --check`); `None`: not probed.
+    fn probe(&self) -> Option<Probe> {
+        None
+    }
+}
+
+/// How `sync --check` asks a stream's endpoint with one small request, and
+/// what its read costs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Probe {
+    /// An incremental stream: one search (`pageSize=1`) in `context`,
+    /// counted within search's window and in archive search. A first load
+    /// also reads `lists` and, for every record, its detail lists.
+    Search {
+        /// The search context.
+        context: kustomer_api::search::QueryContext,
+        /// The first load's GET lists, if any.
+        lists: Option<ListSource>,
+        /// Search may refuse the context (400): the list is then read in full.
+        list_fallback: bool,
+        /// Per-parent detail lists (one request per record each).
+        details: Vec<ProbeDetail>,
+    },
+    /// A paged GET list, asked with `page=1&pageSize=1`; a full read takes one
+    /// request per `page_size` records, and `per_record` more per record.
+    List {
+        /// The list's path (its query, if any, kept).
+        path: String,
+        /// Records per request of a full read.
+        page_size: u32,
+        /// Requests per record besides the pages (a schedule's holidays).
+        per_record: u32,
+    },
+    /// Endpoints read in one request each (an object, a body of its own
+    /// shape): the first is asked.
+    Fixed {
+        /// Every path a full read requests.
+        paths: Vec<String>,
+    },
+    /// A cursor list (`count=1` asked), `page_size` entries a request.
+    Cursor {
+        /// The path.
+        path: String,
+        /// Entries per request.
+        page_size: u32,
+    },
+}
+
+/// A per-parent detail list of a [`Probe::Search`] stream.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ProbeDetail {
+    /// The detail table.
+    pub table: String,
+    /// Reads one parent's list (asked with the first record search found).
+    pub source: Arc<dyn DetailSource>,
+}
+
+impl ProbeDetail {
+    /// The detail `source`, filling `table`.
+    pub fn new(table: impl Into<String>, source: Arc<dyn DetailSource>) -> Self {
+        ProbeDetail {
+            table: table.into(),
+            source,
+        }
+    }
+}
+
+impl std::fmt::Debug for ProbeDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProbeDetail")
+            .field("table", &self.table)
+            .field("role", &self.source.role())
+            .finish()
     }
 }
 

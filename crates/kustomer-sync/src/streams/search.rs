@@ -9,12 +9,13 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_api::Client;
-use kustomer_models::{Entity, FlatRecord, Row};
+use kustomer_models::{Entity, FlatRecord};
 
-use super::detail::{list_of_parent, DetailSource};
+use super::detail::{list_of_parent, DetailSource, RunDetails};
 use super::first_load::{FirstLoad, FirstLoadPlan, ListSource};
+use super::list_fallback::ListFallback;
 use super::shape::Shaper;
-use super::{Batch, FirstLoadMode, Mode, StreamContext, StreamDef};
+use super::{Batch, FirstLoadMode, Mode, Probe, ProbeDetail, StreamContext, StreamDef};
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
@@ -112,47 +113,9 @@ pub struct SearchStream<E> {
     details: Vec<Arc<dyn DetailSource>>,
     resolved: Option<ResolvedOnly>,
     list: Option<ListSource>,
+    /// Read the GET list in full when search refuses the query (400).
+    list_fallback: bool,
     _entity: PhantomData<fn() -> E>,
-}
-
-/// Every detail list of every record, fetched as one unordered stream so
-/// as many requests are in flight as the budget takes, then attached as
-/// child rows (an excluded source gets empty lists, keeping positions).
-async fn attach_details(
-    records: &mut [FlatRecord],
-    details: &Arc<Vec<Option<Arc<dyn DetailSource>>>>,
-    client: &Client,
-) -> Result<(), SyncError> {
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let jobs: Vec<(usize, String)> = (0..details.len())
-        .filter(|&i| details[i].is_some())
-        .flat_map(|i| ids.iter().map(move |id| (i, id.clone())))
-        .collect();
-    let (sources, c) = (details.clone(), client.clone());
-    // Unordered, so one slow answer never holds the others' slots.
-    let mut fetched: Vec<(usize, Vec<Row>)> = futures::stream::iter(jobs.into_iter().enumerate())
-        .map(move |(k, (i, id))| {
-            let fetch = match &sources[i] {
-                Some(source) => source.fetch(c.clone(), id),
-                None => Box::pin(async { Ok(Vec::new()) }),
-            };
-            async move { fetch.await.map(|rows| (k, rows)) }
-        })
-        .buffer_unordered(DETAIL_CONCURRENCY)
-        .try_collect()
-        .await?;
-    fetched.sort_unstable_by_key(|(k, _)| *k);
-    // Source-major order: one entry per record for each fetched source.
-    let mut fetched = fetched.into_iter();
-    for source in details.iter() {
-        for r in records.iter_mut() {
-            r.children.push(match source {
-                Some(_) => fetched.next().map(|(_, rows)| rows).unwrap_or_default(),
-                None => Vec::new(),
-            });
-        }
-    }
-    Ok(())
 }
 
 impl<E: Entity> SearchStream<E> {
@@ -172,8 +135,18 @@ impl<E: Entity> SearchStream<E> {
             details: Vec::new(),
             resolved: None,
             list: None,
+            list_fallback: false,
             _entity: PhantomData,
         }
+    }
+
+    /// When search refuses the stream's query with a 400 (a field its schema
+    /// lacks: `company_updated_at` is only in the archive schema), the GET
+    /// list of [`SearchStream::with_list`] is read in full instead, as a
+    /// replace table, with a warning: never a failed run.
+    pub fn with_list_fallback(mut self) -> Self {
+        self.list_fallback = true;
+        self
     }
 
     /// Adds the org's custom attributes of `resource` as typed columns.
@@ -226,6 +199,18 @@ impl<E: Entity> StreamDef for SearchStream<E> {
             _ => Vec::new(),
         }
     }
+    fn probe(&self) -> Option<Probe> {
+        let parent = &E::schema().table;
+        let details = (self.details.iter())
+            .map(|s| ProbeDetail::new(s.table(parent).name, s.clone()))
+            .collect();
+        Some(Probe::Search {
+            context: self.context.clone(),
+            lists: self.list,
+            list_fallback: self.list_fallback,
+            details,
+        })
+    }
     fn tables(&self, d: &Discovery) -> StreamTables {
         let mut t = self.shaper(d).tables();
         let parent = t.parent.clone();
@@ -233,6 +218,39 @@ impl<E: Entity> StreamDef for SearchStream<E> {
         t
     }
     fn batches(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
+        let fallback = match (self.list, self.list_fallback) {
+            (Some(ListSource::Path(path)), true) if !ctx.resolved_only => Some(ListFallback {
+                client: ctx.client.clone(),
+                path,
+                table: ctx.tables.parent.name.clone(),
+                run_started: ctx.run_started,
+                shaper: Arc::new(self.shaper(&ctx.discovery)),
+                details: self.run_details(&ctx),
+            }),
+            _ => None,
+        };
+        let searched = self.read(ctx);
+        match fallback {
+            Some(f) => f.around::<E>(searched),
+            None => searched,
+        }
+    }
+}
+
+impl<E: Entity> SearchStream<E> {
+    /// The detail lists this run fetches (not those of excluded tables).
+    fn run_details(&self, ctx: &StreamContext) -> Arc<RunDetails> {
+        let parent = self.shaper(&ctx.discovery).tables().parent;
+        let wanted = self
+            .details
+            .iter()
+            .map(|s| (!ctx.excluded.contains(&s.table(&parent).name)).then(|| s.clone()))
+            .collect();
+        Arc::new(RunDetails::new(wanted, &self.details, &parent))
+    }
+
+    /// Reads through search (a first load through the GET lists as well).
+    fn read(&self, ctx: StreamContext) -> BoxStream<'static, Result<Batch, SyncError>> {
         let mut opts = KeysetOptions::new(self.context.clone());
         opts.page_size = ctx.search_page_size;
         opts.start_date = ctx.start_date;
@@ -251,13 +269,7 @@ impl<E: Entity> StreamDef for SearchStream<E> {
         let shaper = Arc::new(self.shaper(&ctx.discovery));
         // Detail lists of excluded tables are not fetched; an empty list keeps
         // the child positions aligned with the stream's tables.
-        let parent = shaper.tables().parent;
-        let details: Arc<Vec<Option<Arc<dyn DetailSource>>>> = Arc::new(
-            self.details
-                .iter()
-                .map(|s| (!ctx.excluded.contains(&s.table(&parent).name)).then(|| s.clone()))
-                .collect(),
-        );
+        let details = self.run_details(&ctx);
         let client = ctx.client.clone();
         let first_load = match (&self.list, &ctx.bookmark) {
             _ if ctx.first_load != FirstLoadMode::Lists || resolved.is_some() => None,
@@ -276,7 +288,6 @@ impl<E: Entity> StreamDef for SearchStream<E> {
                 run_started: ctx.run_started,
                 start_date: ctx.start_date,
                 shaper: shaper.clone(),
-                details_per_record: details.iter().flatten().count(),
             };
             return first_load_batches::<E>(plan, ctx.bookmark.unwrap_or_default(), details, client);
         }
@@ -294,8 +305,9 @@ impl<E: Entity> StreamDef for SearchStream<E> {
             while let Some(b) = keyset.try_next().await? {
                 last = b.bookmark.clone();
                 let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
-                attach_details(&mut records, &details, &client).await?;
+                let skipped = details.attach(&mut records, &client).await?;
                 let mut batch = Batch::new(records, Some(b.bookmark));
+                batch.skipped_tables = skipped;
                 for (stream, reader) in &companions {
                     let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
                     let (reader, client) = (reader.clone(), client.clone());
@@ -323,7 +335,7 @@ impl<E: Entity> StreamDef for SearchStream<E> {
 fn first_load_batches<E: Entity>(
     plan: FirstLoadPlan,
     mut bm: crate::bookmark::Bookmark,
-    details: Arc<Vec<Option<Arc<dyn DetailSource>>>>,
+    details: Arc<RunDetails>,
     client: Client,
 ) -> BoxStream<'static, Result<Batch, SyncError>> {
     async_stream::try_stream! {
@@ -331,25 +343,19 @@ fn first_load_batches<E: Entity>(
             bm.full_read_started = Some(plan.run_started);
         }
         if bm.first_load.is_none() {
-            let mut state = FirstLoad {
+            let (split, archive_refused) = plan.choose_split().await?;
+            let mut state = FirstLoad::new(split);
+            state.archive_refused = archive_refused;
+            if let Some(why) = plan.lists_refused().await? {
+                tracing::warn!(
+                    stream = %plan.table,
+                    "the GET lists are refused ({why}): the first load reads archive search and search instead; \
+                     records untouched for two years arrive thin (scalar attributes only: no custom attributes, \
+                     emails, phones, other nested objects or relationships) until they next change"
+                );
                 // Without lists, search reads everything it sees.
-                split: plan.start_date.unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
-                next_page: Default::default(),
-                lists_done: Vec::new(),
-                fallback: false,
-                archive_done: false,
-            };
-            match plan.lists_refused().await? {
-                Some(why) => {
-                    tracing::warn!(
-                        stream = %plan.table,
-                        "the GET lists are refused ({why}): the first load reads archive search and search instead; \
-                         records untouched for two years arrive thin (scalar attributes only: no custom attributes, \
-                         emails, phones, other nested objects or relationships) until they next change"
-                    );
-                    state.fallback = true;
-                }
-                None => state.split = plan.choose_split().await?,
+                state.split = plan.start_date.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+                state.fallback = true;
             }
             bm.first_load = Some(state);
         }
@@ -367,23 +373,32 @@ fn first_load_batches<E: Entity>(
             while let Some(step) = steps.try_next().await? {
                 last = step.bookmark.clone();
                 let mut records = step.records;
-                attach_details(&mut records, &details, &client).await?;
+                let skipped = details.attach(&mut records, &client).await?;
                 let mut batch = Batch::new(records, Some(step.bookmark));
+                batch.skipped_tables = skipped;
                 batch.vanished = step.vanished;
                 batch.reconciled = step.mended;
                 yield batch;
             }
         }
         // Search takes over where the split left it.
+        let mut since = plan.start_date;
         if let Some(fl) = last.first_load.take() {
             if last.updated_at.is_none() {
                 last.updated_at = Some(fl.split);
                 last.ids_at.clear();
                 last.complete = false;
             }
+            // Unverified history is never swept: a row older than two years
+            // that this read did not see may well still exist.
+            if let Some(why) = &fl.archive_refused {
+                let floor = plan.window_floor();
+                since = Some(since.map_or(floor, |s| s.max(floor)));
+                tracing::warn!(stream = %plan.table, "first load: records untouched for two years were not verified ({why}); {} list(s) held more than a query reaches", fl.lists_windowed.len());
+            }
         }
         if let Some(before) = last.full_read_started.take() {
-            let since = plan.start_date.map(|s| ("updated_at".to_owned(), s));
+            let since = since.map(|s| ("updated_at".to_owned(), s));
             let sweep = Sweep { before, since, hard: false, at: before };
             yield Batch { sweep: Some(sweep), ..Batch::new(Vec::new(), Some(last)) };
         }

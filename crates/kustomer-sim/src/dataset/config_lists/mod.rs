@@ -98,6 +98,10 @@ pub(crate) struct Side {
     /// The value asking only for the parent's current one (`active`), matched on
     /// `attributes.version == parent.attributes.currentVersion`.
     pub active: Option<&'static str>,
+    /// Whether the list side-loads them too, or only `GET <path>/{id}` does
+    /// (`include=holidays` is documented on `GET /v1/schedules/{id}` and
+    /// `/v1/schedules/default`, not on the list).
+    pub on_list: bool,
     /// Renders the children of one parent.
     pub render: fn(&Value, &mut Gen<'_>) -> Vec<Value>,
 }
@@ -128,7 +132,7 @@ pub(crate) struct ListSpec {
     pub stamps: u8,
     /// Author relationships.
     pub authors: Authors,
-    /// The permission-set role a token needs (for 403 answers).
+    /// The permission-set role a token needs (named in missing-role answers).
     pub role: &'static str,
     /// Side-loaded children, if any.
     pub side: Option<Side>,

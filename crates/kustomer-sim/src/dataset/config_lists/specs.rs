@@ -64,6 +64,7 @@ pub(crate) const SPECS: &[ListSpec] = &[
             param: "include",
             all: "holidays",
             active: None,
+            on_list: false,
             render: core::holidays,
         }),
         ..list(
@@ -87,6 +88,7 @@ pub(crate) const SPECS: &[ListSpec] = &[
             param: "versions",
             all: "all",
             active: Some("active"),
+            on_list: true,
             render: core::sla_versions,
         }),
         ..list(
