@@ -380,7 +380,10 @@ async fn an_org_past_the_ten_thousand_record_window_loads_completely() {
     support::assert_entity::<kustomer::models::Message>(&dest, &sim, Kind::Message, false, &[]);
     for t in ["customers", "conversations", "messages"] {
         let s = report.stream(t).unwrap();
-        assert!(s.reconciled > 0, "{t}: what the lists could not reach came by id: {s:?}");
+        assert!(
+            s.reconciled > 0,
+            "{t}: what the lists could not reach came by id: {s:?}"
+        );
     }
     sim.shutdown().await;
 }

@@ -328,7 +328,8 @@ async fn a_page_refused_with_400_ends_its_stream_without_retrying() {
     })
     .await
     .unwrap();
-    let run = Engine::new(sim_client(&sim), only(&["tags", "users"])).run(DuckDbDestination::in_memory().unwrap());
+    let engine = Engine::new(sim_client(&sim), only(&["tags", "users"]));
+    let run = engine.run(DuckDbDestination::in_memory().unwrap());
     let (report, _) = tokio::time::timeout(Duration::from_secs(60), run)
         .await
         .expect("the run ends")

@@ -205,7 +205,7 @@ impl Engine {
     }
 
     /// When a run is the first load of some incremental stream, plans it
-    /// as `sync --check` does ([`crate::check`]) while the load starts, logs
+    /// as `sync --check` does ([`crate::check()`]) while the load starts, logs
     /// the plan, and puts its estimate in the report ([`RunReport::plan`]),
     /// beside the actual time. Costs a request per table and a few searches.
     pub fn plan_first_load(mut self, yes: bool) -> Self {

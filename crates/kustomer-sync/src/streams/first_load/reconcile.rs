@@ -58,7 +58,10 @@ impl FirstLoadPlan {
         let Some(ids) = self.ids.clone() else {
             return futures::stream::empty().boxed();
         };
-        let fl = bm.first_load.clone().unwrap_or_else(|| super::FirstLoad::new(self.run_started));
+        let fl = bm
+            .first_load
+            .clone()
+            .unwrap_or_else(|| super::FirstLoad::new(self.run_started));
         let split = fl.split;
         let since = bm.full_read_started;
         let archive_refused = fl.archive_refused.clone();
