@@ -68,6 +68,9 @@ struct Run {
     searches: u64,
     throttled: u64,
     wall: Duration,
+    /// The plan's estimate (what `sync --check` prints), in seconds.
+    planned: Option<f64>,
+    planned_requests: Option<(u64, u64)>,
 }
 
 async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow::Result<Run> {
@@ -98,7 +101,7 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
         ..SyncOptions::default()
     };
     let started = Instant::now();
-    let (report, dest) = Engine::new(client, options).run(dest).await?;
+    let (report, dest) = Engine::new(client, options).plan_first_load(true).run(dest).await?;
     let wall = started.elapsed();
     anyhow::ensure!(report.is_success(), "the sync failed:\n{report}");
     let mut loaded = 0;
@@ -116,6 +119,11 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
         searches: report.client.search_requests,
         throttled: report.client.throttled,
         wall,
+        planned: report.plan.as_ref().map(|p| p.estimate_minutes * 60.0),
+        planned_requests: report
+            .plan
+            .as_ref()
+            .map(|p| (p.org_requests + p.search_requests, p.search_requests)),
     })
 }
 
@@ -167,6 +175,13 @@ async fn main() -> anyhow::Result<()> {
             floor_search,
             floor_org
         );
+        if let (Some(est), Some((req, search))) = (r.planned, r.planned_requests) {
+            println!(
+                "{:<12} planned (as sync --check): {req} requests ({search} search), {est:.1} s; wall ÷ plan = {:.2}",
+                "",
+                r.wall.as_secs_f64() / est.max(f64::MIN_POSITIVE)
+            );
+        }
     };
     if !args.lists_only {
         let r = first_load(&args, &sim, FirstLoadMode::SearchOnly).await?;
