@@ -104,36 +104,7 @@ async fn first_sync_then_only_the_changes() {
     sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_rejected_token_stops_the_sync_and_moves_no_bookmark() {
-    let sim = Simulator::start(SimConfig {
-        size: OrgSize::tiny(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let client = kustomer::api::Client::builder()
-        .base_url(sim.base_url())
-        .token("not-the-token")
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("k.duckdb");
-    let dest = DuckDbDestination::open(&path).unwrap();
-    let err = match Engine::new(client, SyncOptions::default()).run(dest).await {
-        Ok(_) => panic!("a sync with a bad token succeeded"),
-        Err(e) => e,
-    };
-    assert!(err.is_unauthorized(), "{err}");
-    assert!(err.to_string().contains("401"), "{err}");
-    assert!(!err.to_string().contains("not-the-token"));
-    let dest = DuckDbDestination::open(&path).unwrap();
-    let bookmarks: i64 = dest
-        .connection()
-        .query_row("SELECT count(*) FROM _kustomer_state", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(bookmarks, 0);
-}
+// A rejected token: tests/real_api_limits.rs (`a_bad_token_stops_the_run_with_one_clear_message`).
 
 #[tokio::test]
 async fn unknown_tables_are_refused_before_any_request() {

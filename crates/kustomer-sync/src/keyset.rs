@@ -81,6 +81,23 @@ pub(crate) async fn search_page<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A search item's id and `updatedAt`: all a count, a probe or the server's
+/// clock needs, without decoding the whole record.
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct IdAt {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub attributes: IdAtAttributes,
+}
+
+/// [`IdAt`]'s attributes.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct IdAtAttributes {
+    #[serde(rename = "updatedAt", default)]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
 /// The server's count of a search's matches (`meta.total`), if it gave one.
 pub(crate) fn total_of<T>(page: &Page<T>) -> Option<usize> {
     page.meta.total.map(|c| c.0.max(0) as usize)

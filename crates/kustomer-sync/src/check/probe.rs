@@ -6,25 +6,11 @@ use kustomer_api::search::{Criterion, QueryContext, SearchQuery, SortOrder};
 use kustomer_api::{BudgetKind, Client, Method, RESULT_WINDOW};
 use kustomer_models::{Klass, Page};
 use serde::de::IgnoredAny;
-use serde::Deserialize;
 
 use super::{Access, RecordCount};
 use crate::error::SyncError;
+use crate::keyset::IdAt;
 use crate::streams::{role_for_path, ListSource, Probe, ProbeDetail};
-
-/// A search item: its id and `updatedAt`.
-#[derive(Debug, Deserialize)]
-struct IdAt {
-    id: String,
-    #[serde(default)]
-    attributes: At,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct At {
-    #[serde(rename = "updatedAt", default)]
-    updated_at: Option<DateTime<Utc>>,
-}
 
 /// `meta.total` of a page (`data.len()` when absent, "at least" when more
 /// follow). A total of exactly [`RESULT_WINDOW`] may be capped: "at least".

@@ -45,7 +45,7 @@ use super::shape::Shaper;
 use crate::bookmark::Bookmark;
 use crate::engine::IdReader;
 use crate::error::SyncError;
-use crate::keyset::{keyset_stream, KeysetOptions};
+use crate::keyset::{keyset_stream, IdAt, KeysetOptions};
 
 /// Records per search page.
 const SEARCH_PAGE_SIZE: u32 = 500;
@@ -149,19 +149,6 @@ pub(crate) struct Step {
     /// Records mended by the reconciliation (fetched or gone).
     pub mended: u64,
     pub bookmark: Bookmark,
-}
-
-/// A record's `updatedAt`.
-#[derive(Debug, Deserialize)]
-struct IdAt {
-    #[serde(default)]
-    attributes: At,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct At {
-    #[serde(rename = "updatedAt", default)]
-    updated_at: Option<DateTime<Utc>>,
 }
 
 /// Whether an error says this endpoint is not for us (no endpoint, no role,
