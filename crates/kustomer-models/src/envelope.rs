@@ -308,21 +308,28 @@ impl<T> Page<T> {
     /// `GET /v1/slas?versions=all`),
     /// in their order. Items of other types are skipped.
     pub fn included_of<E: crate::entity::Entity>(&self) -> Result<Vec<E>, crate::decode::DecodeError> {
-        #[derive(Deserialize)]
-        struct Kind {
-            #[serde(rename = "type")]
-            kind: Option<String>,
-        }
-        let want = E::schema().resource;
-        let mut out = Vec::new();
-        for item in &self.included {
-            let kind: Kind = crate::decode::decode(item.get().as_bytes())?;
-            if kind.kind.as_deref() == Some(want) {
-                out.push(crate::decode::decode(item.get().as_bytes())?);
-            }
-        }
-        Ok(out)
+        included_of(&self.included)
     }
+}
+
+/// The side-loaded resources among `included` whose `type` is `E`'s
+/// resource type, in their order (a list's `included[]`, or a single
+/// object's). Items of other types are skipped.
+pub fn included_of<E: crate::entity::Entity>(included: &[Json]) -> Result<Vec<E>, crate::decode::DecodeError> {
+    #[derive(Deserialize)]
+    struct Kind {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let want = E::schema().resource;
+    let mut out = Vec::new();
+    for item in included {
+        let kind: Kind = crate::decode::decode(item.get().as_bytes())?;
+        if kind.kind.as_deref() == Some(want) {
+            out.push(crate::decode::decode(item.get().as_bytes())?);
+        }
+    }
+    Ok(out)
 }
 
 /// A single-resource response: `{"data": {…}}`.

@@ -51,19 +51,7 @@ struct Included {
 
 /// The `included[]` items of type `E` in `body`.
 fn included_of<E: Entity>(body: &[u8]) -> Result<Vec<E>, DecodeError> {
-    #[derive(serde::Deserialize)]
-    struct Kind {
-        #[serde(rename = "type")]
-        kind: Option<String>,
-    }
-    let want = E::schema().resource;
-    let mut out = Vec::new();
-    for item in decode::<Included>(body)?.included {
-        if decode::<Kind>(item.get().as_bytes())?.kind.as_deref() == Some(want) {
-            out.push(decode(item.get().as_bytes())?);
-        }
-    }
-    Ok(out)
+    kustomer_models::envelope::included_of(&decode::<Included>(body)?.included)
 }
 
 /// Items fetched at once by an [`Source::ItemIncluded`] stream.

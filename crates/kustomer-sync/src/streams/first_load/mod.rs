@@ -154,7 +154,7 @@ pub(crate) struct Step {
 /// Whether an error says this endpoint is not for us (no endpoint, no role,
 /// a billing feature, a refused field), as opposed to a failure to retry or
 /// a token that works nowhere.
-fn refused(e: &kustomer_api::Error) -> bool {
+pub(super) fn refused(e: &kustomer_api::Error) -> bool {
     !e.is_unauthorized() && matches!(e.status(), Some(400 | 401 | 403 | 404))
 }
 

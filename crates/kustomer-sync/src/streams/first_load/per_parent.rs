@@ -16,7 +16,7 @@ use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_models::{Conversation, Entity};
 
 use super::reconcile::fetch_by_id;
-use super::{FirstLoadPlan, Step};
+use super::{refused, FirstLoadPlan, Step};
 use crate::bookmark::Bookmark;
 use crate::dest::IdQuery;
 use crate::error::SyncError;
@@ -67,7 +67,7 @@ impl FirstLoadPlan {
                     let batch = match parents.try_next().await {
                         Ok(Some(b)) => b,
                         Ok(None) => break,
-                        Err(SyncError::Api(e)) if archive && !e.is_unauthorized() && matches!(e.status(), Some(400 | 401 | 403 | 404)) => {
+                        Err(SyncError::Api(e)) if archive && refused(&e) => {
                             unverified = Some(format!("archive search refused: {e}"));
                             break;
                         }
