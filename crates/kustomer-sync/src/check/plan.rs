@@ -167,11 +167,24 @@ fn search_rows(
         r.search_requests = SEARCH_OVERHEAD + archive_probe + keyset(window.n);
         // The lists stop at the window (a page past it) and at record 10,000.
         r.org_requests = 1 + (pages(older, LIST_PAGE) + k).min(k * LIST_REACH / LIST_PAGE);
-        if archived.is_some() {
+        let beyond = older.saturating_sub(k * LIST_REACH);
+        // Messages past the lists' reach are read per conversation when
+        // those are fewer (exact counts only, as the first load decides).
+        let per_parent = match (context, archived, f.old_parents) {
+            (QueryContext::Note, ..) => true,
+            (QueryContext::Message, Some(a), Some((Some(p), s))) => {
+                !a.at_least && !p.at_least && !s.at_least && beyond > p.n + s.n
+            }
+            _ => false,
+        };
+        if *context == QueryContext::Message && archived.is_some() && beyond > 0 {
+            // The first load's three counts that decide it.
+            r.search_requests += 3;
+        }
+        if archived.is_some() && !per_parent {
             // The check by id: archive search enumerates the older ids (search
             // the sliver before the split); what no list reached is fetched by id.
             r.search_requests += keyset(older) + 1;
-            let beyond = older.saturating_sub(k * LIST_REACH);
             r.org_requests += beyond;
             if beyond > 0 {
                 r.notes.push(format!(
@@ -181,7 +194,7 @@ fn search_rows(
         } else {
             r.search_requests += 1;
         }
-        if *context == QueryContext::Note {
+        if per_parent {
             match f.old_parents {
                 Some((archived_parents, searched)) => {
                     let a = archived_parents.map_or(0, |c| c.n);
@@ -191,7 +204,7 @@ fn search_rows(
                     r.search_requests += keyset(a) + keyset(searched.n);
                     if n > 0 {
                         r.notes.push(format!(
-                            "notes older than two years are checked through the {n} conversations created \
+                            "{name} older than two years are checked through the {n} conversations created \
                              before the window (1 request each)"
                         ));
                     }
@@ -259,6 +272,36 @@ mod tests {
         let r = &search_rows("customers", Mode::Update, &ctx, found(12_000, 25_000), true, &none)[0];
         assert_eq!(r.search_requests, 2 + 1 + 25 + 51 + 1);
         assert_eq!(r.org_requests, 1 + 100 + 15_000);
+        // Messages past the list's reach outnumber the old conversations:
+        // read per conversation (1 request each), not by id.
+        let mut f = found(12_000, 25_000);
+        f.old_parents = Some((
+            Some(RecordCount {
+                n: 4_000,
+                at_least: false,
+            }),
+            RecordCount {
+                n: 1_000,
+                at_least: false,
+            },
+        ));
+        let r = &search_rows("messages", Mode::Update, &QueryContext::Message, f, true, &none)[0];
+        assert_eq!(r.org_requests, 1 + 100 + 5_000);
+        assert_eq!(r.search_requests, 2 + 1 + 25 + 3 + 1 + 9 + 3);
+        // Fewer beyond the reach than old conversations: by id.
+        let mut f = found(12_000, 12_000);
+        f.old_parents = Some((
+            Some(RecordCount {
+                n: 4_000,
+                at_least: false,
+            }),
+            RecordCount {
+                n: 1_000,
+                at_least: false,
+            },
+        ));
+        let r = &search_rows("messages", Mode::Update, &QueryContext::Message, f, true, &none)[0];
+        assert_eq!(r.org_requests, 1 + 100 + 2_000);
         // Search only: the window's pages and the catch-up.
         let r = &search_rows("customers", Mode::Update, &ctx, found(12_000, 25_000), false, &none)[0];
         assert_eq!((r.search_requests, r.org_requests), (25, 0));

@@ -134,7 +134,7 @@ pub(super) struct SearchFound {
     pub lists: u32,
     /// Each detail list (asked with one record), and whether it is wanted.
     pub details: Vec<(ProbeDetail, Access)>,
-    /// Notes: conversations created before the window (archive search,
+    /// Notes and messages: conversations created before the window (archive search,
     /// search): one request each checks their notes.
     pub old_parents: Option<(Option<RecordCount>, RecordCount)>,
     /// What the report should say.
@@ -328,7 +328,9 @@ async fn probe_search(
             ),
         };
     }
-    if cx.lists_mode && context == QueryContext::Note {
+    // Notes (and messages, when it is cheaper) older than two years are
+    // checked through the conversations created before the window.
+    if cx.lists_mode && matches!(context, QueryContext::Note | QueryContext::Message) {
         found.old_parents = old_conversations(cx, window_start).await?;
     }
     for d in details {

@@ -129,6 +129,7 @@ impl ListSource {
 }
 
 /// What a first load needs besides its records' shaping.
+#[derive(Clone)]
 pub(crate) struct FirstLoadPlan {
     pub client: Client,
     pub context: QueryContext,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use kustomer_api::search::{Criterion, QueryContext};
+use kustomer_api::search::Criterion;
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
@@ -41,20 +41,35 @@ enum Source {
 impl FirstLoadPlan {
     /// Compares what the first load wrote (updated before the split) with
     /// the org's ids and mends the difference; yields what it fetched.
+    /// Records older than search's window are checked through their
+    /// conversations instead when archive search cannot enumerate them
+    /// (notes), or when that takes fewer requests (see
+    /// [`FirstLoadPlan::per_parent_path`]).
     pub(crate) fn reconcile<E: Entity>(&self, bm: Bookmark) -> BoxStream<'static, Result<Step, SyncError>> {
-        let by_search = self.reconcile_by_search::<E>(bm.clone());
-        match self.context {
-            // Archive search has no note fields: notes older than two years
-            // are found through their conversations.
-            QueryContext::Note => by_search
-                .chain(self.reconcile_per_parent::<E>(bm, "/v1/conversations/{id}/notes"))
-                .boxed(),
-            _ => by_search,
+        let plan = self.clone();
+        async_stream::try_stream! {
+            let steps = match plan.per_parent_path(&bm).await? {
+                Some(path) => plan
+                    .reconcile_by_search::<E>(bm.clone(), true)
+                    .chain(plan.reconcile_per_parent::<E>(bm, path))
+                    .boxed(),
+                None => plan.reconcile_by_search::<E>(bm, false),
+            };
+            for await step in steps {
+                yield step?;
+            }
         }
+        .boxed()
     }
 
     /// The org's ids from archive search and search, range by range.
-    fn reconcile_by_search<E: Entity>(&self, bm: Bookmark) -> BoxStream<'static, Result<Step, SyncError>> {
+    /// With `per_parent`, only search's window: what is older is checked
+    /// per conversation.
+    fn reconcile_by_search<E: Entity>(
+        &self,
+        bm: Bookmark,
+        per_parent: bool,
+    ) -> BoxStream<'static, Result<Step, SyncError>> {
         let Some(ids) = self.ids.clone() else {
             return futures::stream::empty().boxed();
         };
@@ -77,13 +92,12 @@ impl FirstLoadPlan {
         opts.start_date = self.start_date;
         opts.filters.push(Criterion::lt(self.context.updated_at_field(), split));
         // Without archive search, only search's two years can be checked
-        // (notes older than that are, by their conversations).
+        // (records older than that are, by their conversations, if so).
         let floor = self.window_floor();
-        let per_parent = self.context == QueryContext::Note;
         async_stream::try_stream! {
             let sources: &[Source] = match archive_refused {
+                _ if per_parent => &[Source::Search],
                 None => &[Source::Archive, Source::Search],
-                Some(_) if per_parent => &[Source::Search],
                 Some(ref why) => {
                     tracing::warn!(
                         table = %table,
@@ -94,8 +108,8 @@ impl FirstLoadPlan {
                 }
             };
             let mut lo: Option<DateTime<Utc>> = match archive_refused {
-                None => opts.start_date,
-                Some(_) => Some(floor.max(opts.start_date.unwrap_or(floor))),
+                None if !per_parent => opts.start_date,
+                _ => Some(floor.max(opts.start_date.unwrap_or(floor))),
             };
             let mut buf: Vec<(String, String, Option<DateTime<Utc>>)> = Vec::new();
             for &source in sources {
