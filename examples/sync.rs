@@ -20,7 +20,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kustomer::api::{Client, Region};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::Destination;
-use kustomer::sync::{Engine, FirstLoadMode, HashSalt, Progress, SyncOptions};
+use kustomer::sync::{DetailsMode, Engine, FirstLoadMode, HashSalt, Progress, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
 
 /// Sync a Kustomer org into a DuckDB file.
@@ -93,6 +93,14 @@ struct Args {
     /// all history) or `search-only` (the last two years).
     #[arg(long)]
     first_load: Option<String>,
+    /// When a first load (or re-sync) reads the per-parent detail tables (events, times,
+    /// forwards, attachments, drafts, merges): `after-core` (every core table first; the
+    /// default) or `inline`.
+    #[arg(long)]
+    details: Option<String>,
+    /// Parents whose detail tables one run backfills, per stream (default: all).
+    #[arg(long)]
+    details_per_run: Option<u64>,
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
@@ -168,6 +176,15 @@ fn sync_options(args: &Args) -> Result<SyncOptions, String> {
         Some("lists") => o.first_load = FirstLoadMode::Lists,
         Some("search-only") => o.first_load = FirstLoadMode::SearchOnly,
         Some(other) => return Err(format!("--first-load {other:?}: expected lists or search-only")),
+    }
+    match args.details.as_deref() {
+        None => {}
+        Some("after-core") => o.details = DetailsMode::AfterCore,
+        Some("inline") => o.details = DetailsMode::Inline,
+        Some(other) => return Err(format!("--details {other:?}: expected after-core or inline")),
+    }
+    if args.details_per_run.is_some() {
+        o.details_per_run = args.details_per_run;
     }
     o.validate().map_err(|e| e.to_string())?;
     Ok(o)

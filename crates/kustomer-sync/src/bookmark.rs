@@ -33,6 +33,24 @@ pub struct Bookmark {
     /// list stands, and the instant search took over from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_load: Option<crate::streams::FirstLoad>,
+    /// Set once a full read that left the per-parent detail tables for
+    /// later is complete, until every parent has them (see
+    /// [`DetailBackfill`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<DetailBackfill>,
+}
+
+/// Where the detail tables' backfill stands: the parents are read again by
+/// id with their detail lists, in ascending id order of the destination's
+/// rows, after every stream's core tables are loaded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetailBackfill {
+    /// The last parent id done (none yet: from the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Parents done so far.
+    #[serde(default)]
+    pub done: u64,
 }
 
 impl Bookmark {

@@ -25,6 +25,7 @@ use crate::report::{sync_runs_batch, sync_runs_table};
 pub use crate::report::{RunReport, StreamReport};
 use crate::select::{Projection, Selection};
 use crate::skips::{skip_reason, PartialTables, Rejection};
+use crate::streams::{DetailPass, DetailsMode};
 
 /// Something that happened during a run, for progress displays.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,10 +142,8 @@ pub(crate) struct Plan {
 pub(crate) enum WriterMsg {
     /// Commit a batch.
     Write(WriteBatch),
-    /// Answer which ids a table holds (after every batch queued before).
-    Ids(String, IdQuery, oneshot::Sender<Result<Vec<String>, SyncError>>),
-    /// Answer how many (after every batch queued before).
-    Count(String, IdQuery, oneshot::Sender<Result<u64, SyncError>>),
+    /// Read something of the destination (after every batch queued before).
+    Read(Box<dyn FnOnce(&mut dyn Destination) + Send>),
 }
 
 /// Asks the run's destination which ids it holds. Queries travel the same
@@ -164,26 +163,50 @@ impl std::fmt::Debug for IdReader {
 impl IdReader {
     /// Ids of `table`'s parent rows that `query` selects.
     pub async fn ids(&self, table: &str, query: IdQuery) -> Result<Vec<String>, SyncError> {
-        self.ask(|reply| WriterMsg::Ids(table.to_owned(), query, reply)).await
+        let table = table.to_owned();
+        self.ask(move |d| d.ids(&table, &query)).await
     }
 
     /// How many parent rows of `table` `query` selects.
     pub async fn count(&self, table: &str, query: IdQuery) -> Result<u64, SyncError> {
-        self.ask(|reply| WriterMsg::Count(table.to_owned(), query, reply)).await
+        let table = table.to_owned();
+        self.ask(move |d| d.count_ids(&table, &query)).await
     }
 
-    async fn ask<T>(
+    /// Up to `limit` ids of `table`'s parent rows after `after`, ascending.
+    pub async fn ids_after(&self, table: &str, after: Option<String>, limit: usize) -> Result<Vec<String>, SyncError> {
+        let table = table.to_owned();
+        self.ask(move |d| d.ids_after(&table, after.as_deref(), limit)).await
+    }
+
+    /// A stream's stored bookmark.
+    pub(crate) async fn bookmark(&self, stream: &str) -> Result<Option<Bookmark>, SyncError> {
+        let name = stream.to_owned();
+        let text = self.ask(move |d| d.bookmark(&name)).await?;
+        text.map(|t| Bookmark::from_json(&t))
+            .transpose()
+            .map_err(|e| SyncError::Bookmark {
+                stream: stream.to_owned(),
+                message: e.to_string(),
+            })
+    }
+
+    async fn ask<T: Send + 'static>(
         &self,
-        msg: impl FnOnce(oneshot::Sender<Result<T, SyncError>>) -> WriterMsg,
+        read: impl FnOnce(&mut dyn Destination) -> Result<T, SyncError> + Send + 'static,
     ) -> Result<T, SyncError> {
         let (reply, answer) = oneshot::channel();
         let stopped = || SyncError::Destination("the destination stopped".into());
-        self.tx.send(msg(reply)).await.map_err(|_| stopped())?;
+        let msg = WriterMsg::Read(Box::new(move |d| {
+            let _ = reply.send(read(d));
+        }));
+        self.tx.send(msg).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
 /// Everything a stream task needs besides its definition.
+#[derive(Clone)]
 struct StreamRun {
     name: String,
     shaping: Arc<Shaping>,
@@ -416,17 +439,11 @@ impl Engine {
                                 groups.push(Group::new(batch));
                             }
                         }
-                        WriterMsg::Ids(table, query, reply) => {
+                        WriterMsg::Read(read) => {
                             if let Err(e) = flush(&mut dest, std::mem::take(&mut groups), &mut stats) {
                                 return (dest, stats, Some(e));
                             }
-                            let _ = reply.send(dest.ids(&table, &query));
-                        }
-                        WriterMsg::Count(table, query, reply) => {
-                            if let Err(e) = flush(&mut dest, std::mem::take(&mut groups), &mut stats) {
-                                return (dest, stats, Some(e));
-                            }
-                            let _ = reply.send(dest.count_ids(&table, &query));
+                            read(&mut dest);
                         }
                     }
                 }
@@ -438,8 +455,14 @@ impl Engine {
         });
 
         let unauthorized = Arc::new(Rejection::default());
-        let limit = Arc::new(Semaphore::new(self.options.max_concurrent_streams.max(1)));
+        let launch = Launch {
+            tx: tx.clone(),
+            progress: self.progress.clone(),
+            unauthorized: unauthorized.clone(),
+            limit: Arc::new(Semaphore::new(self.options.max_concurrent_streams.max(1))),
+        };
         let mut tasks = Vec::new();
+        let mut later = Vec::new();
         for ((stream, shaping), r) in streams.iter().cloned().zip(shapings).zip(&raw) {
             let name = stream.name().to_owned();
             if let Some(by) = loaded_by.get(name.as_str()) {
@@ -452,9 +475,8 @@ impl Engine {
                 })));
                 continue;
             }
-            let scoped = client.scoped();
             let ctx = StreamContext {
-                client: scoped.clone(),
+                client: client.scoped(),
                 bookmark: bookmarks.get(&name).cloned(),
                 start_date: self.options.start_date,
                 search_page_size: self.options.search_page_size,
@@ -470,6 +492,11 @@ impl Engine {
                     .all(|c| selection.keeps_plain(&name, c))
                     .then(|| IdReader { tx: tx.clone() }),
                 first_load: self.options.first_load,
+                details: match self.options.details {
+                    DetailsMode::Inline => DetailPass::Inline,
+                    _ => DetailPass::Core,
+                },
+                details_per_run: self.options.details_per_run,
             };
             let run = StreamRun {
                 name,
@@ -478,17 +505,12 @@ impl Engine {
                 hard_delete: self.options.hard_delete,
                 run_started: started_at,
             };
-            let tx = tx.clone();
-            let progress = self.progress.clone();
-            let unauthorized = unauthorized.clone();
-            let limit = limit.clone();
-            tasks.push(tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                let mut report = run_stream(stream, run, ctx, tx, progress, unauthorized).await;
-                report.client = scoped.scope_stats();
-                report
-            }));
+            if stream.mode() == Mode::Update && ctx.details == DetailPass::Core {
+                later.push((tasks.len(), stream.clone(), run.clone(), ctx.clone()));
+            }
+            tasks.push(launch.spawn(stream, run, ctx));
         }
+        let reader = IdReader { tx: tx.clone() };
         drop(tx);
 
         let mut reports = Vec::new();
@@ -497,6 +519,30 @@ impl Engine {
                 t.await
                     .map_err(|e| SyncError::Destination(format!("stream task: {e}")))?,
             );
+        }
+        // The detail lists full reads left for later, once every stream's
+        // core tables are in.
+        let mut backfills = Vec::new();
+        for (i, stream, run, mut ctx) in later {
+            if unauthorized.is_set() || reports[i].error.is_some() || reports[i].skipped.is_some() {
+                continue;
+            }
+            let Ok(Some(bm)) = reader.bookmark(&run.name).await else {
+                continue;
+            };
+            if bm.details.is_some() {
+                ctx.bookmark = Some(bm);
+                ctx.details = DetailPass::Backfill;
+                ctx.client = client.scoped();
+                backfills.push((i, launch.spawn(stream, run, ctx)));
+            }
+        }
+        drop((launch, reader));
+        for (i, t) in backfills {
+            let r = t
+                .await
+                .map_err(|e| SyncError::Destination(format!("stream task: {e}")))?;
+            reports[i].absorb(r);
         }
         let (dest, written, write_error) = writer
             .await
@@ -652,6 +698,40 @@ fn shape_all(
     (kept, deletes)
 }
 
+/// What every stream task shares.
+struct Launch {
+    tx: mpsc::Sender<WriterMsg>,
+    progress: Option<ProgressFn>,
+    unauthorized: Arc<Rejection>,
+    /// Streams running at once.
+    limit: Arc<Semaphore>,
+}
+
+impl Launch {
+    /// Runs `stream` as a task once a slot is free; its report counts the
+    /// requests of `ctx.client` (a scope of its own).
+    fn spawn(
+        &self,
+        stream: Arc<dyn StreamDef>,
+        run: StreamRun,
+        ctx: StreamContext,
+    ) -> tokio::task::JoinHandle<StreamReport> {
+        let (tx, progress, unauthorized, limit) = (
+            self.tx.clone(),
+            self.progress.clone(),
+            self.unauthorized.clone(),
+            self.limit.clone(),
+        );
+        tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            let scoped = ctx.client.clone();
+            let mut report = run_stream(stream, run, ctx, tx, progress, unauthorized).await;
+            report.client = scoped.scope_stats();
+            report
+        })
+    }
+}
+
 async fn run_stream(
     stream: Arc<dyn StreamDef>,
     run: StreamRun,
@@ -719,7 +799,8 @@ async fn run_stream(
         read_any = true;
         report.reconciled += batch.reconciled;
         report.notes.extend(batch.note.take());
-        let skipped_tables: Vec<String> = batch.skipped_tables.iter().map(|(t, _)| t.clone()).collect();
+        let mut skipped_tables: Vec<String> = batch.skipped_tables.iter().map(|(t, _)| t.clone()).collect();
+        skipped_tables.append(&mut batch.deferred_tables);
         for (table, why) in std::mem::take(&mut batch.skipped_tables) {
             report.skipped_tables.entry(table).or_insert(why);
         }

@@ -62,4 +62,4 @@ pub use engine::{Engine, IdReader, Progress, ProgressFn, RunReport, StreamReport
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
 pub use options::{HashSalt, SyncOptions};
-pub use streams::FirstLoadMode;
+pub use streams::{DetailsMode, FirstLoadMode};

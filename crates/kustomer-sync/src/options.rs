@@ -105,6 +105,15 @@ pub struct SyncOptions {
     /// (GET lists and search at once, reconciled; all history) or
     /// `search_only` (the last two years).
     pub first_load: crate::streams::FirstLoadMode,
+    /// When a full read (a first load, a re-sync) reads the per-parent
+    /// detail lists (events, times, forwards, attachments, drafts, merges:
+    /// one request per parent each): `after_core` (every stream's core
+    /// tables first, then the parents again by id with their details) or
+    /// `inline` (with each batch). Incremental runs read them inline.
+    pub details: crate::streams::DetailsMode,
+    /// Parents whose detail lists the backfill reads per stream and run;
+    /// `None` reads them all. The rest waits for the next runs.
+    pub details_per_run: Option<u64>,
 }
 
 impl Default for SyncOptions {
@@ -125,6 +134,8 @@ impl Default for SyncOptions {
             max_concurrent_streams: 4,
             channel_capacity: 8,
             first_load: Default::default(),
+            details: Default::default(),
+            details_per_run: None,
         }
     }
 }
@@ -479,6 +490,18 @@ impl SyncOptionsBuilder {
         self
     }
 
+    /// When a full read reads the detail lists (see [`SyncOptions::details`]).
+    pub fn details(mut self, mode: crate::streams::DetailsMode) -> Self {
+        self.opts.details = mode;
+        self
+    }
+
+    /// See [`SyncOptions::details_per_run`].
+    pub fn details_per_run(mut self, parents: u64) -> Self {
+        self.opts.details_per_run = Some(parents);
+        self
+    }
+
     /// How a first load reads (`FirstLoadMode::Lists` by default).
     pub fn first_load(mut self, mode: crate::streams::FirstLoadMode) -> Self {
         self.opts.first_load = mode;
@@ -516,6 +539,8 @@ mod tests {
         max_concurrent_streams = 2
         channel_capacity = 16
         first_load = "search_only"
+        details = "inline"
+        details_per_run = 5000
     "#;
 
     fn message(e: SyncError) -> String {
@@ -542,6 +567,8 @@ mod tests {
             max_concurrent_streams: 2,
             channel_capacity: 16,
             first_load: crate::streams::FirstLoadMode::SearchOnly,
+            details: crate::streams::DetailsMode::Inline,
+            details_per_run: Some(5_000),
         }
     }
 
@@ -576,6 +603,8 @@ mod tests {
             .max_concurrent_streams(2)
             .channel_capacity(16)
             .first_load(crate::streams::FirstLoadMode::SearchOnly)
+            .details(crate::streams::DetailsMode::Inline)
+            .details_per_run(5_000)
             .build()
             .unwrap();
         assert_eq!(built, SyncOptions::from_toml_str(EVERY_KEY).unwrap());

@@ -50,6 +50,22 @@ pub struct StreamReport {
 }
 
 impl StreamReport {
+    /// Adds a later pass of the same stream (the detail backfill).
+    pub(crate) fn absorb(&mut self, later: StreamReport) {
+        self.finished_at = later.finished_at.or(self.finished_at);
+        self.records += later.records;
+        self.reconciled += later.reconciled;
+        self.client.requests += later.client.requests;
+        self.client.search_requests += later.client.search_requests;
+        self.client.throttled += later.client.throttled;
+        self.client.retries += later.client.retries;
+        self.error = self.error.take().or(later.error);
+        for (table, why) in later.skipped_tables {
+            self.skipped_tables.entry(table).or_insert(why);
+        }
+        self.notes.extend(later.notes);
+    }
+
     /// `ok`, `failed` or `skipped`.
     pub fn status(&self) -> &'static str {
         match (&self.error, &self.skipped) {

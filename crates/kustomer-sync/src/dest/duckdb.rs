@@ -675,6 +675,20 @@ impl Destination for DuckDbDestination {
         rows.collect::<Result<_, _>>().map_err(db_err("read ids"))
     }
 
+    fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT id FROM {} WHERE ? IS NULL OR id > ? ORDER BY id LIMIT {limit}",
+                ident(table)
+            ))
+            .map_err(db_err("read ids"))?;
+        let rows = stmt
+            .query_map(duckdb::params![after, after], |r| r.get::<_, String>(0))
+            .map_err(db_err("read ids"))?;
+        rows.collect::<Result<_, _>>().map_err(db_err("read ids"))
+    }
+
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         let (cond, args) = id_query_sql(query);
         let n: i64 = self

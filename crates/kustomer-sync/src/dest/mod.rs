@@ -264,6 +264,15 @@ pub trait Destination: Send + 'static {
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         Ok(self.ids(table, query)?.len() as u64)
     }
+    /// Up to `limit` ids of `table`'s parent rows after `after`, in
+    /// ascending order (a backfill's cursor). Destinations that can seek
+    /// should: this lists every id.
+    fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
+        let mut ids = self.ids(table, &IdQuery::default())?;
+        ids.sort_unstable();
+        let from = after.map_or(0, |a| ids.partition_point(|id| id.as_str() <= a));
+        Ok(ids.into_iter().skip(from).take(limit).collect())
+    }
 }
 
 /// Any destination, chosen at run time (`--dest` URL forms).
@@ -291,6 +300,9 @@ impl Destination for Box<dyn Destination> {
     }
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         (**self).count_ids(table, query)
+    }
+    fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
+        (**self).ids_after(table, after, limit)
     }
     fn prepare_all(&mut self, all: &[&StreamTables]) -> Result<(), SyncError> {
         (**self).prepare_all(all)

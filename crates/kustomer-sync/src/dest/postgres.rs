@@ -1077,6 +1077,18 @@ impl Destination for PostgresDestination {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
+    fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
+        let sql = format!(
+            "SELECT id FROM {} WHERE $1::text IS NULL OR id > $1 ORDER BY id LIMIT {limit}",
+            self.table(table)
+        );
+        let rows = self.block_on(async {
+            let client = self.pool.get().await.map_err(pool_err("connect"))?;
+            client.query(&sql, &[&after]).await.map_err(pg("read ids"))
+        })?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         let (cond, args) = id_query_sql(query);
         let sql = format!("SELECT count(*) FROM {} WHERE {cond}", self.table(table));

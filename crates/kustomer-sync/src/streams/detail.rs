@@ -220,6 +220,14 @@ impl RunDetails {
         }
     }
 
+    /// The tables of the sources wanted this run (none: nothing to fetch).
+    pub(crate) fn wanted(&self) -> Vec<String> {
+        (0..self.sources.len())
+            .filter(|&i| self.sources[i].is_some())
+            .map(|i| self.tables[i].clone())
+            .collect()
+    }
+
     /// Records that a refusal of source `i` is final for this run, and says
     /// so once.
     fn refuse(&self, i: usize, role: String, e: &SyncError) {

@@ -2,6 +2,7 @@
 //! keyset, `GET` lists, the audit-log cursor, per-parent detail lists).
 
 mod audit;
+mod backfill;
 mod detail;
 mod first_load;
 mod list;
@@ -78,6 +79,40 @@ pub struct StreamContext {
     pub ids: Option<crate::engine::IdReader>,
     /// How a first load (or re-sync) of a search stream reads.
     pub first_load: FirstLoadMode,
+    /// Which part of the detail lists this pass reads.
+    pub details: DetailPass,
+    /// Parents the detail backfill reads this run (`None`: all).
+    pub details_per_run: Option<u64>,
+}
+
+/// When a full read (a first load, a re-sync) reads the per-parent detail
+/// lists (one request per parent each, several per parent in all: on a
+/// large org more than the core tables cost together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DetailsMode {
+    /// After every stream's core tables: a first load is useful (its core
+    /// tables complete) long before the detail tables finish, and they
+    /// never slow the core tables down. Costs one request more per parent
+    /// (read again by id with its details).
+    #[default]
+    AfterCore,
+    /// With each batch, as incremental runs always do.
+    Inline,
+}
+
+/// Which detail lists a stream's pass reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DetailPass {
+    /// With each batch.
+    #[default]
+    Inline,
+    /// The core tables: a full read leaves the detail lists for later.
+    Core,
+    /// Only the backfill a full read left ([`crate::bookmark::DetailBackfill`]).
+    Backfill,
 }
 
 /// How a first load (no bookmark yet, or a re-sync) of an incremental
@@ -119,6 +154,9 @@ pub struct Batch {
     /// Something the run report should say about how the stream read (a
     /// fallback taken).
     pub note: Option<String>,
+    /// Child tables these records do not carry yet (detail lists left for
+    /// after the core tables): their rows are left as they are.
+    pub deferred_tables: Vec<String>,
 }
 
 impl Batch {

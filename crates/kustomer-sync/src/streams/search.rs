@@ -11,11 +11,13 @@ use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
+use super::backfill::Backfill;
 use super::detail::{list_of_parent, DetailSource, RunDetails};
 use super::first_load::{FirstLoad, FirstLoadPlan, ListSource};
 use super::list_fallback::ListFallback;
 use super::shape::Shaper;
-use super::{Batch, FirstLoadMode, Mode, Probe, ProbeDetail, StreamContext, StreamDef};
+use super::{Batch, DetailPass, FirstLoadMode, Mode, Probe, ProbeDetail, StreamContext, StreamDef};
+use crate::bookmark::DetailBackfill;
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
@@ -271,6 +273,33 @@ impl<E: Entity> SearchStream<E> {
         // the child positions aligned with the stream's tables.
         let details = self.run_details(&ctx);
         let client = ctx.client.clone();
+        // A full read leaves the detail lists for the backfill pass, which
+        // reads the parents again by id: only with a list to find them by
+        // and the destination's ids to walk.
+        let deferrable = match (self.list, &ctx.ids) {
+            (Some(lists), Some(ids)) if resolved.is_none() && !details.wanted().is_empty() => Some(Backfill {
+                client: client.clone(),
+                lists,
+                klasses: ctx.discovery.klasses.iter().map(|k| k.klass.clone()).collect(),
+                ids: ids.clone(),
+                table: ctx.tables.parent.name.clone(),
+                shaper: shaper.clone(),
+                details: details.clone(),
+                per_run: ctx.details_per_run,
+            }),
+            _ => None,
+        };
+        if ctx.details == DetailPass::Backfill {
+            return match (deferrable, ctx.bookmark) {
+                (Some(b), Some(bm)) if bm.details.is_some() => b.batches::<E>(bm),
+                _ => futures::stream::empty().boxed(),
+            };
+        }
+        let full_read = ctx
+            .bookmark
+            .as_ref()
+            .is_none_or(|b| b.updated_at.is_none() || b.full_read_started.is_some());
+        let defer = (ctx.details == DetailPass::Core && full_read && deferrable.is_some()).then(|| details.wanted());
         let first_load = match (&self.list, &ctx.bookmark) {
             _ if ctx.first_load != FirstLoadMode::Lists || resolved.is_some() => None,
             (Some(list), None) => Some(*list),
@@ -289,7 +318,7 @@ impl<E: Entity> SearchStream<E> {
                 start_date: ctx.start_date,
                 shaper: shaper.clone(),
             };
-            return first_load_batches::<E>(plan, ctx.bookmark.unwrap_or_default(), details, client);
+            return first_load_batches::<E>(plan, ctx.bookmark.unwrap_or_default(), details, defer, client);
         }
         let mut start = ctx.bookmark.unwrap_or_default();
         if start.updated_at.is_none() && start.full_read_started.is_none() {
@@ -305,9 +334,13 @@ impl<E: Entity> SearchStream<E> {
             while let Some(b) = keyset.try_next().await? {
                 last = b.bookmark.clone();
                 let mut records: Vec<_> = b.records.into_iter().map(|r| shaper.shape(r)).collect();
-                let skipped = details.attach(&mut records, &client).await?;
-                let mut batch = Batch::new(records, Some(b.bookmark));
-                batch.skipped_tables = skipped;
+                let mut batch = match &defer {
+                    Some(tables) => Batch { deferred_tables: tables.clone(), ..Batch::new(records, Some(b.bookmark)) },
+                    None => {
+                        let skipped = details.attach(&mut records, &client).await?;
+                        Batch { skipped_tables: skipped, ..Batch::new(records, Some(b.bookmark)) }
+                    }
+                };
                 for (stream, reader) in &companions {
                     let ids: Vec<String> = batch.records.iter().map(|r| r.id.clone()).collect();
                     let (reader, client) = (reader.clone(), client.clone());
@@ -321,6 +354,9 @@ impl<E: Entity> SearchStream<E> {
                 yield batch;
             }
             if let Some(before) = last.full_read_started.take() {
+                if defer.is_some() {
+                    last.details = Some(DetailBackfill::default());
+                }
                 // The full read is complete: what it did not see is gone.
                 let sweep = Sweep { before, since: Some(("updated_at".to_owned(), floor)), hard: false, at: before };
                 yield Batch { sweep: Some(sweep), ..Batch::new(Vec::new(), Some(last)) };
@@ -336,6 +372,7 @@ fn first_load_batches<E: Entity>(
     plan: FirstLoadPlan,
     mut bm: crate::bookmark::Bookmark,
     details: Arc<RunDetails>,
+    defer: Option<Vec<String>>,
     client: Client,
 ) -> BoxStream<'static, Result<Batch, SyncError>> {
     async_stream::try_stream! {
@@ -373,9 +410,13 @@ fn first_load_batches<E: Entity>(
             while let Some(step) = steps.try_next().await? {
                 last = step.bookmark.clone();
                 let mut records = step.records;
-                let skipped = details.attach(&mut records, &client).await?;
-                let mut batch = Batch::new(records, Some(step.bookmark));
-                batch.skipped_tables = skipped;
+                let mut batch = match &defer {
+                    Some(tables) => Batch { deferred_tables: tables.clone(), ..Batch::new(records, Some(step.bookmark)) },
+                    None => {
+                        let skipped = details.attach(&mut records, &client).await?;
+                        Batch { skipped_tables: skipped, ..Batch::new(records, Some(step.bookmark)) }
+                    }
+                };
                 batch.vanished = step.vanished;
                 batch.reconciled = step.mended;
                 yield batch;
@@ -401,6 +442,9 @@ fn first_load_batches<E: Entity>(
             }
         }
         if let Some(before) = last.full_read_started.take() {
+            if defer.is_some() {
+                last.details = Some(DetailBackfill::default());
+            }
             let since = since.map(|s| ("updated_at".to_owned(), s));
             let sweep = Sweep { before, since, hard: false, at: before };
             yield Batch { sweep: Some(sweep), ..Batch::new(Vec::new(), Some(last)) };

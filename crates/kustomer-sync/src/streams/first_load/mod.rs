@@ -41,6 +41,7 @@ use kustomer_models::{Cell, Entity, FlatRecord};
 use serde::{Deserialize, Serialize};
 
 use self::lists::{list_pages, ListEnd};
+pub(crate) use self::reconcile::fetch_by_id;
 use super::shape::Shaper;
 use crate::bookmark::Bookmark;
 use crate::engine::IdReader;
@@ -334,6 +335,7 @@ fn adopt(current: Bookmark, keyset: Bookmark) -> Bookmark {
     Bookmark {
         first_load: current.first_load,
         full_read_started: current.full_read_started,
+        details: current.details,
         ..keyset
     }
 }

@@ -196,7 +196,7 @@ async fn mend<E: Entity>(
 
 /// Fetches each record by id (the first of its paths that has it): those
 /// found, shaped, and the ids none has (gone from the org).
-pub(super) async fn fetch_by_id<E: Entity>(
+pub(crate) async fn fetch_by_id<E: Entity>(
     client: &Client,
     asks: Vec<(String, Vec<String>)>,
     shaper: &Arc<Shaper>,

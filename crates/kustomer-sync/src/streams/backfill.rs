@@ -1,0 +1,88 @@
+//! The detail tables after the core ones. A full read (a first load, a
+//! re-sync) of a stream with per-parent detail lists leaves them for later
+//! (they cost one request per parent each: on a large org more than the
+//! core tables together). Once every stream's core tables are in, the
+//! engine runs this pass: the destination's parents in ascending id order,
+//! each read again by id with its detail lists (the destination holds the
+//! parent rows, not a way to write children alone), committed with the
+//! cursor ([`DetailBackfill`]), at most `per_run` parents a run.
+//!
+//! A parent gone meanwhile (404) is marked vanished; one changed meanwhile
+//! is simply written newer. Parents changed by later incremental runs got
+//! their details then and get them again here: harmless, and rare.
+
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use kustomer_api::Client;
+use kustomer_models::Entity;
+
+use super::detail::RunDetails;
+use super::first_load::{fetch_by_id, ListSource};
+use super::shape::Shaper;
+use super::Batch;
+use crate::bookmark::{Bookmark, DetailBackfill};
+use crate::engine::IdReader;
+use crate::error::SyncError;
+
+/// Parents read per batch (each costs its detail lists plus one).
+const CHUNK: usize = 200;
+
+/// What the backfill of one stream reads with.
+pub(crate) struct Backfill {
+    pub client: Client,
+    pub lists: ListSource,
+    pub klasses: Vec<String>,
+    pub ids: IdReader,
+    pub table: String,
+    pub shaper: Arc<Shaper>,
+    pub details: Arc<RunDetails>,
+    /// Parents read this run at most (`None`: all).
+    pub per_run: Option<u64>,
+}
+
+impl Backfill {
+    /// The backfill from `start` (whose `details` says where it stands); the
+    /// last batch clears `details` once every parent is done.
+    pub(crate) fn batches<E: Entity>(self, start: Bookmark) -> BoxStream<'static, Result<Batch, SyncError>> {
+        async_stream::try_stream! {
+            let mut bm = start;
+            let mut cursor = bm.details.clone().unwrap_or_default();
+            let mut this_run = 0u64;
+            loop {
+                if let Some(n) = self.per_run.filter(|&n| this_run >= n) {
+                    let note = format!(
+                        "detail tables: {n} parents read this run ({} so far); the rest in the next runs",
+                        cursor.done
+                    );
+                    tracing::info!(stream = %self.table, "{note}");
+                    yield Batch { note: Some(note), ..Batch::default() };
+                    break;
+                }
+                let want = self.per_run.map_or(CHUNK, |n| CHUNK.min((n - this_run) as usize));
+                let page = self.ids.ids_after(&self.table, cursor.after.clone(), want).await?;
+                let Some(last) = page.last().cloned() else {
+                    tracing::info!(stream = %self.table, parents = cursor.done, "detail tables complete");
+                    bm.details = None;
+                    yield Batch::new(Vec::new(), Some(bm));
+                    break;
+                };
+                let asks = page
+                    .iter()
+                    .map(|id| (id.clone(), self.lists.by_id(None, id, &self.klasses)))
+                    .collect();
+                let (mut records, vanished) = fetch_by_id::<E>(&self.client, asks, &self.shaper).await?;
+                let skipped = self.details.attach(&mut records, &self.client).await?;
+                this_run += page.len() as u64;
+                cursor = DetailBackfill { after: Some(last), done: cursor.done + page.len() as u64 };
+                bm.details = Some(cursor.clone());
+                let mut batch = Batch::new(records, Some(bm.clone()));
+                batch.vanished = vanished;
+                batch.skipped_tables = skipped;
+                yield batch;
+            }
+        }
+        .boxed()
+    }
+}
