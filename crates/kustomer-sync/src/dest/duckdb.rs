@@ -38,19 +38,9 @@ pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '256MB'; SET checkpoint_t
 /// The table holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
 
-/// DuckDB's type for a logical type: the one place this mapping lives.
-pub fn sql_type(ty: LogicalType) -> &'static str {
-    match ty {
-        LogicalType::Text => "VARCHAR",
-        LogicalType::BigInt => "BIGINT",
-        LogicalType::Double => "DOUBLE",
-        LogicalType::Boolean => "BOOLEAN",
-        // UTC instants; DuckDB's TIMESTAMPTZ needs the ICU extension to print.
-        LogicalType::Timestamp => "TIMESTAMP",
-        LogicalType::Json => "JSON",
-        _ => "VARCHAR",
-    }
-}
+/// DuckDB's type for a logical type: the one place this mapping lives
+/// ([`super::types::duckdb`]).
+pub use super::types::duckdb as sql_type;
 
 fn db_err(context: &str) -> impl Fn(duckdb::Error) -> SyncError + '_ {
     move |e| SyncError::Destination(format!("duckdb: {context}: {e}"))

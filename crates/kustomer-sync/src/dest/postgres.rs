@@ -48,23 +48,8 @@ const POOL_SIZE: usize = 4;
 const ATTEMPTS: u64 = 8;
 
 /// PostgreSQL's type for a logical type: the one place this mapping lives
-/// (the wire types of binary `COPY` follow it).
-///
-/// `double precision` is IEEE 754 binary64 and binary `COPY` sends its eight
-/// bytes as they are, so it holds every `f64` bit for bit (`-0.0`, NaN and
-/// infinities included).
-pub fn sql_type(ty: LogicalType) -> &'static str {
-    match ty {
-        LogicalType::Text => "text",
-        LogicalType::BigInt => "bigint",
-        LogicalType::Double => "double precision",
-        LogicalType::Boolean => "boolean",
-        // Microsecond UTC instants: what `timestamptz` keeps, so they round-trip exactly.
-        LogicalType::Timestamp => "timestamptz",
-        LogicalType::Json => "jsonb",
-        _ => "text",
-    }
-}
+/// ([`super::types::postgres`]; the wire types of binary `COPY` follow it).
+pub use super::types::postgres as sql_type;
 
 /// The wire type of a column in binary `COPY`, matching [`sql_type`].
 fn copy_type(ty: LogicalType) -> Type {
