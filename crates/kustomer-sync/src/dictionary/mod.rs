@@ -95,6 +95,13 @@ pub struct TableEntry {
     pub columns: Vec<ColumnEntry>,
 }
 
+impl TableEntry {
+    /// The table as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
 /// Every table the sync writes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dictionary {
