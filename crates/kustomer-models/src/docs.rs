@@ -89,7 +89,7 @@ pub fn child_columns(columns: Vec<Column>, singular: &str, path: &str, item_doc:
                 .with_source(format!("{path} (other fields)")),
             _ if c.source.is_none() => {
                 let doc = item_doc.map_or_else(
-                    || format!("One item of the list"),
+                    || "One item of the list".to_owned(),
                     |d| d.trim_end_matches('.').to_owned(),
                 );
                 c.with_doc(doc).with_source(path.to_owned())

@@ -83,6 +83,9 @@ pub struct Link {
     pub to: String,
 }
 
+/// An area of configuration tables: its name, and each table with its child tables.
+pub type Area = (&'static str, Vec<(String, Vec<String>)>);
+
 /// What the diagram shows.
 #[derive(Debug, Clone)]
 pub struct Diagram {
@@ -91,7 +94,7 @@ pub struct Diagram {
     /// Foreign keys between them.
     pub links: Vec<Link>,
     /// The other tables by area: (area, [(table, child tables)]).
-    pub areas: Vec<(&'static str, Vec<(String, Vec<String>)>)>,
+    pub areas: Vec<Area>,
 }
 
 /// The table a column's id points into, from its API source.
@@ -160,8 +163,7 @@ impl Diagram {
                 children,
             });
         }
-        let mut areas: Vec<(&'static str, Vec<(String, Vec<String>)>)> =
-            AREAS.iter().map(|(a, _)| (*a, Vec::new())).collect();
+        let mut areas: Vec<Area> = AREAS.iter().map(|(a, _)| (*a, Vec::new())).collect();
         let is_core = |t: &TableEntry| core_position(&t.name).is_some();
         for t in d.tables.iter().filter(|t| t.parent.is_none() && !is_core(t)) {
             let children = (d.tables.iter())

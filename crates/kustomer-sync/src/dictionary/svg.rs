@@ -206,7 +206,7 @@ fn route(a: Rect, b: Rect, same_col: bool, adjacent: bool, lane: f64) -> (String
 fn areas_box(out: &mut String, d: &Diagram, y0: f64, width: f64) -> f64 {
     const COLS: usize = 4;
     let col_w = (width - 20.0) / COLS as f64;
-    let mut heights = vec![0.0f64; COLS];
+    let mut heights = [0.0f64; COLS];
     let mut body = String::new();
     for (i, (area, tables)) in d.areas.iter().enumerate() {
         // Fill the shortest column first, in order.
