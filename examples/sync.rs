@@ -5,6 +5,7 @@
 //! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --org acme
 //! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --region eu --tables customers,conversations
 //! KUSTOMER_API_TOKEN=… cargo run --release --example sync -- --org acme --check   # test the connection, plan the first load
+//! cargo run --release --example sync -- --describe customers   # the data dictionary (`--json` for tools)
 //! ```
 //! A second run loads only what changed.
 
@@ -109,6 +110,13 @@ struct Args {
     /// table, and estimate the first load's time at the usage ceiling.
     #[arg(long)]
     check: bool,
+    /// Print the data dictionary and exit (no token needed): the list of tables, or
+    /// one table's columns with their type per destination, meaning and API source.
+    #[arg(long, value_name = "TABLE", num_args = 0..=1, default_missing_value = "")]
+    describe: Option<String>,
+    /// With `--describe`: as JSON, for tools.
+    #[arg(long, requires = "describe")]
+    json: bool,
 }
 
 /// `--dest`, with `--duckdb-memory-limit` applied when it names a DuckDB file.
@@ -224,7 +232,33 @@ async fn main() -> ExitCode {
     }
 }
 
+/// `--describe [TABLE]`: the data dictionary (`docs/tables.md`), whole or one table.
+fn describe(table: &str, json: bool) -> Result<ExitCode, String> {
+    let d = kustomer::sync::dictionary::dictionary();
+    let out = if table.is_empty() {
+        if json {
+            d.to_json()
+        } else {
+            d.index()
+        }
+    } else {
+        let t = d
+            .table(table)
+            .ok_or_else(|| format!("--describe {table}: no such table (`--describe` lists them)"))?;
+        if json {
+            t.to_json()
+        } else {
+            d.describe(t)
+        }
+    };
+    println!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn run(args: Args) -> Result<ExitCode, String> {
+    if let Some(table) = &args.describe {
+        return describe(table, args.json);
+    }
     let options = sync_options(&args)?;
     let mut builder = Client::builder();
     if let Some(limit) = args.rate_limit {

@@ -1,5 +1,7 @@
 //! Entities: resources that are synced into a parent table plus child tables.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -19,12 +21,27 @@ pub struct EntitySchema {
     pub table: TableDef,
     /// Child tables, in the order of [`FlatRecord::children`].
     pub children: Vec<TableDef>,
+    /// What the parent table holds, in one line.
+    #[serde(skip)]
+    pub doc: Cow<'static, str>,
+    /// What each child table holds, aligned with `children`.
+    #[serde(skip)]
+    pub child_docs: Vec<Cow<'static, str>>,
 }
 
 impl EntitySchema {
     /// Every table: the parent first, then the children.
     pub fn tables(&self) -> impl Iterator<Item = &TableDef> {
         std::iter::once(&self.table).chain(self.children.iter())
+    }
+
+    /// The one-line meaning of one of its tables.
+    pub fn table_doc(&self, name: &str) -> Option<&str> {
+        if self.table.name == name {
+            return Some(&self.doc);
+        }
+        let i = self.children.iter().position(|c| c.name == name)?;
+        self.child_docs.get(i).map(|d| d.as_ref())
     }
 }
 
@@ -59,6 +76,15 @@ pub trait Entity: DeserializeOwned + Serialize + Send + Sync + 'static {
     fn custom(&self) -> Option<&crate::CustomAttributes> {
         None
     }
+}
+
+/// The meaning of a child table filled from a list field.
+pub fn list_table_doc(singular: &str, wire: &str, doc: Option<&str>) -> Cow<'static, str> {
+    let what = doc.map_or_else(
+        || format!("`{wire}`"),
+        |d| format!("`{wire}` ({})", d.trim_end_matches('.')),
+    );
+    format!("One row per item of a {}'s {what}", crate::docs::humanize(singular)).into()
 }
 
 /// Builds a child table definition.
@@ -146,6 +172,7 @@ macro_rules! entity {
             resource: $resource:literal,
             table: $table:literal,
             singular: $singular:literal,
+            doc: $tdoc:literal,
             relationships { $( $rel:literal => $relcol:literal ),* $(,)? }
             lists { $( $list:ident $( => $listval:literal )? ),* $(,)? }
             relationship_lists { $( $rlist:literal => $rlistval:literal ),* $(,)? }
@@ -166,31 +193,59 @@ macro_rules! entity {
                     $( columns.push(Column::new($relcol, LogicalType::Text)); )*
                     columns.extend(<$attrs as $crate::record::Record>::columns());
                     columns.push(Column::new($crate::table::EXTRA_COLUMN, LogicalType::Json));
+                    let columns = $crate::docs::parent_columns(columns, &[ $( ($rel, $relcol) ),* ]);
                     let table = $crate::table::TableDef {
                         name: $table.into(),
                         columns,
                         primary_key: vec!["id".into()],
                         parent: None,
                     };
+                    #[allow(unused_mut)]
+                    let mut child_docs: Vec<::std::borrow::Cow<'static, str>> = Vec::new();
                     let children: Vec<$crate::table::TableDef> = vec![
-                    $( $crate::entity::child_table(
-                        $table,
-                        parent_col,
-                        concat!($singular, "_", stringify!($list)).to_owned(),
-                        $crate::record::list_item_columns(
-                            |a: &$attrs| &a.$list,
+                    $( {
+                        let (wire, doc) = <$attrs as $crate::record::Record>::list_doc(stringify!($list))
+                            .unwrap_or((stringify!($list), None));
+                        child_docs.push($crate::entity::list_table_doc($singular, wire, doc));
+                        $crate::entity::child_table(
+                            $table,
                             parent_col,
-                            None::<&str> $( .or(Some($listval)) )? .unwrap_or("value"),
-                        ),
-                    ), )*
-                    $( $crate::entity::child_table(
-                        $table,
-                        parent_col,
-                        format!("{}_{}", $singular, $crate::naming::snake_case($rlist)),
-                        $crate::record::child_table_columns::<$crate::value::Flex>(parent_col, $rlistval),
-                    ), )*
+                            concat!($singular, "_", stringify!($list)).to_owned(),
+                            $crate::docs::child_columns(
+                                $crate::record::list_item_columns(
+                                    |a: &$attrs| &a.$list,
+                                    parent_col,
+                                    None::<&str> $( .or(Some($listval)) )? .unwrap_or("value"),
+                                ),
+                                $singular,
+                                &format!("attributes.{wire}[]"),
+                                doc,
+                            ),
+                        )
+                    }, )*
+                    $( {
+                        let rel = $crate::docs::relationship($rlist);
+                        child_docs.push($crate::entity::list_table_doc($singular, $rlist, rel.meaning));
+                        $crate::entity::child_table(
+                            $table,
+                            parent_col,
+                            format!("{}_{}", $singular, $crate::naming::snake_case($rlist)),
+                            $crate::docs::child_columns(
+                                $crate::record::child_table_columns::<$crate::value::Flex>(parent_col, $rlistval),
+                                $singular,
+                                concat!("relationships.", $rlist, ".data[].id"),
+                                rel.meaning,
+                            ),
+                        )
+                    }, )*
                     ];
-                    $crate::entity::EntitySchema { resource: $resource, table, children }
+                    $crate::entity::EntitySchema {
+                        resource: $resource,
+                        table,
+                        children,
+                        doc: ::std::borrow::Cow::Borrowed($tdoc),
+                        child_docs,
+                    }
                 })
             }
 

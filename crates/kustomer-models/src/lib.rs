@@ -27,6 +27,7 @@
 mod cell;
 mod custom;
 pub mod decode;
+pub mod docs;
 mod entities;
 pub mod entity;
 mod enums;

@@ -9,8 +9,14 @@ use crate::value::{extra_cell, Extra, Flex};
 /// An API object decoded by a `record!` struct.
 pub trait Record: Sized {
     /// The columns of the record's scalar fields, in declaration order
-    /// (without `_extra`).
+    /// (without `_extra`), each with its meaning and its wire name as source.
     fn columns() -> Vec<Column>;
+    /// The wire name and meaning of a list field (by its Rust name) that
+    /// becomes a child table.
+    fn list_doc(field: &str) -> Option<(&'static str, Option<&'static str>)> {
+        let _ = field;
+        None
+    }
     /// Pushes one cell per column of [`Record::columns`] and returns the
     /// fields it does not model, for the `_extra` column.
     fn push_cells(self, out: &mut Vec<Cell>) -> Extra;
@@ -180,10 +186,21 @@ macro_rules! record {
 
         impl $crate::record::Record for $name {
             fn columns() -> Vec<$crate::table::Column> {
-                vec![ $( $crate::table::Column::new(
-                    $crate::naming::snake_case(None::<&str> $( .or(Some($col)) )? .unwrap_or($wire)),
-                    <$ty as $crate::value::ColumnValue>::TYPE,
+                vec![ $( $crate::docs::attribute_column(
+                    $crate::table::Column::new(
+                        $crate::naming::snake_case(None::<&str> $( .or(Some($col)) )? .unwrap_or($wire)),
+                        <$ty as $crate::value::ColumnValue>::TYPE,
+                    ),
+                    $wire,
+                    concat!("" $(, $doc)*),
                 ), )* ]
+            }
+
+            fn list_doc(field: &str) -> Option<(&'static str, Option<&'static str>)> {
+                match field {
+                    $( $( stringify!($lfield) => Some(($lwire, $crate::docs::trimmed(concat!("" $(, $ldoc)*)))), )* )?
+                    _ => None,
+                }
             }
 
             fn push_cells(self, out: &mut Vec<$crate::cell::Cell>) -> $crate::value::Extra {

@@ -1,6 +1,8 @@
 //! Table definitions: the one description of each table's columns that DDL,
 //! loaders, snapshots and docs all derive from.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// The logical type of a column. Each destination maps these to its own types
@@ -32,6 +34,15 @@ pub struct Column {
     pub ty: LogicalType,
     /// Whether the column may hold NULL.
     pub nullable: bool,
+    /// What the column means, in one line: the data dictionary, `--describe`
+    /// and the databases' column comments all read it. Not serialized: the
+    /// dictionary is where it is published, not every schema snapshot.
+    #[serde(skip)]
+    pub doc: Option<Cow<'static, str>>,
+    /// Where the value comes from in the API's JSON (`attributes.updatedAt`,
+    /// `relationships.customer.data.id`), or `(sync)` for bookkeeping.
+    #[serde(skip)]
+    pub source: Option<Cow<'static, str>>,
 }
 
 impl Column {
@@ -41,6 +52,8 @@ impl Column {
             name: name.into(),
             ty,
             nullable: true,
+            doc: None,
+            source: None,
         }
     }
 
@@ -50,7 +63,33 @@ impl Column {
             name: name.into(),
             ty,
             nullable: false,
+            doc: None,
+            source: None,
         }
+    }
+
+    /// With its one-line meaning.
+    pub fn with_doc(mut self, doc: impl Into<Cow<'static, str>>) -> Self {
+        self.doc = Some(doc.into());
+        self
+    }
+
+    /// With the API field it comes from.
+    pub fn with_source(mut self, source: impl Into<Cow<'static, str>>) -> Self {
+        self.source = Some(source.into());
+        self
+    }
+
+    /// Documented as `doc` and `source` unless it already is (the generic
+    /// meaning of a column never overrides a specific one).
+    pub fn or_doc(mut self, doc: &str, source: &str) -> Self {
+        if self.doc.is_none() {
+            self.doc = Some(Cow::Owned(doc.to_owned()));
+        }
+        if self.source.is_none() {
+            self.source = Some(Cow::Owned(source.to_owned()));
+        }
+        self
     }
 }
 

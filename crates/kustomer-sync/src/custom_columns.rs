@@ -16,6 +16,9 @@ use kustomer_models::{snake_case, Cell, Column, CustomAttributes, CustomKind, Cu
 /// Name of the JSON column holding values that did not fit their type.
 pub const OVERFLOW_COLUMN: &str = "_custom_overflow";
 
+/// Meaning of [`OVERFLOW_COLUMN`].
+pub const OVERFLOW_DOC: &str = "Custom attribute values that did not fit their column's type, as JSON";
+
 /// One custom attribute's column.
 #[derive(Debug)]
 pub struct CustomColumn {
@@ -25,6 +28,8 @@ pub struct CustomColumn {
     pub kind: CustomKind,
     /// The column name (`custom_total_spent_num`).
     pub column: String,
+    /// The attribute's `displayName` in the org's metadata: the column's comment.
+    pub label: Option<String>,
     warned: AtomicBool,
 }
 
@@ -58,11 +63,22 @@ impl CustomColumns {
                     kind: CustomKind::of(&attribute),
                     attribute,
                     column,
+                    label: None,
                     warned: AtomicBool::new(false),
                 }
             })
             .collect();
         CustomColumns { columns }
+    }
+
+    /// With the attributes' display names (attribute → `displayName`).
+    pub fn with_labels(mut self, labels: Option<&BTreeMap<String, String>>) -> Self {
+        if let Some(labels) = labels {
+            for c in &mut self.columns {
+                c.label = labels.get(&c.attribute).cloned();
+            }
+        }
+        self
     }
 
     /// Whether there are no custom columns.
@@ -80,9 +96,21 @@ impl CustomColumns {
         let mut cols: Vec<Column> = self
             .columns
             .iter()
-            .map(|c| Column::new(c.column.clone(), c.kind.logical_type()))
+            .map(|c| {
+                let doc = match &c.label {
+                    Some(label) => format!("{label} (custom attribute)"),
+                    None => format!("Custom attribute `{}`", c.attribute),
+                };
+                Column::new(c.column.clone(), c.kind.logical_type())
+                    .with_doc(doc)
+                    .with_source(format!("attributes.custom.{}", c.attribute))
+            })
             .collect();
-        cols.push(Column::new(OVERFLOW_COLUMN, LogicalType::Json));
+        cols.push(
+            Column::new(OVERFLOW_COLUMN, LogicalType::Json)
+                .with_doc(OVERFLOW_DOC)
+                .with_source("attributes.custom.*"),
+        );
         cols
     }
 

@@ -31,6 +31,9 @@ pub struct Discovery {
     pub custom: BTreeMap<String, Vec<String>>,
     /// Klasses, sorted by name.
     pub klasses: Vec<KlassTable>,
+    /// Each resource's attributes' `displayName` (resource → attribute →
+    /// name), for the columns' comments.
+    pub labels: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Table names for klasses: `kobject_` + the sanitised name. Names that
@@ -56,7 +59,8 @@ pub fn klass_table_names(klasses: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn metadata_names(client: &Client, resource: &str) -> Result<Vec<String>, SyncError> {
+/// A resource's live attributes, with their `displayName` when they have one.
+async fn metadata_names(client: &Client, resource: &str) -> Result<Vec<(String, Option<String>)>, SyncError> {
     let v: Value = client.get_one(&format!("/v1/metadata/{resource}")).await?;
     let props = v.pointer("/attributes/properties").and_then(Value::as_object);
     Ok(props
@@ -64,10 +68,21 @@ async fn metadata_names(client: &Client, resource: &str) -> Result<Vec<String>, 
             p.iter()
                 // An attribute deleted from the org's schema gets no new column.
                 .filter(|(_, d)| d.get("deletedAt").is_none_or(Value::is_null))
-                .map(|(k, _)| k.clone())
+                .map(|(k, d)| {
+                    let label = d.get("displayName").and_then(Value::as_str).map(str::to_owned);
+                    (k.clone(), label)
+                })
                 .collect()
         })
         .unwrap_or_default())
+}
+
+/// Splits attributes into their names and their labels.
+fn split_labels(found: Vec<(String, Option<String>)>) -> (Vec<String>, BTreeMap<String, String>) {
+    let labels = (found.iter())
+        .filter_map(|(k, l)| Some((k.clone(), l.clone()?)))
+        .collect();
+    (found.into_iter().map(|(k, _)| k).collect(), labels)
 }
 
 impl Discovery {
@@ -101,8 +116,10 @@ impl Discovery {
         let mut d = Discovery::default();
         for (r, found) in resources.iter().zip(metadata) {
             match found {
-                Ok(names) => {
+                Ok(found) => {
+                    let (names, labels) = split_labels(found);
                     d.custom.insert((*r).to_owned(), names);
+                    d.labels.insert((*r).to_owned(), labels);
                 }
                 Err(e) if e.is_unauthorized() => return Err(e),
                 Err(e) => {
@@ -119,18 +136,18 @@ impl Discovery {
         .await;
         let taken: HashSet<String> = KLASS_TABLE_FIXED.iter().map(|s| (*s).to_owned()).collect();
         for ((klass, table), found) in tables.into_iter().zip(attrs) {
-            let attrs = match found {
-                Ok(a) => a,
+            let (attrs, labels) = match found {
+                Ok(a) => split_labels(a),
                 Err(e) if e.is_unauthorized() => return Err(e),
                 Err(e) => {
                     tracing::warn!(klass, error = %e, "no metadata for klass; its custom values stay in JSON");
-                    Vec::new()
+                    Default::default()
                 }
             };
             d.klasses.push(KlassTable {
                 klass,
                 table,
-                custom: Arc::new(CustomColumns::new(attrs, &taken)),
+                custom: Arc::new(CustomColumns::new(attrs, &taken).with_labels(Some(&labels))),
             });
         }
         Ok(d)
@@ -140,7 +157,7 @@ impl Discovery {
     pub fn custom_columns(&self, resource: &str, taken: &HashSet<String>) -> Option<CustomColumns> {
         self.custom
             .get(resource)
-            .map(|names| CustomColumns::new(names.iter().cloned(), taken))
+            .map(|names| CustomColumns::new(names.iter().cloned(), taken).with_labels(self.labels.get(resource)))
     }
 }
 

@@ -174,35 +174,47 @@ impl fmt::Display for RunReport {
 /// The definition of [`SYNC_RUNS_TABLE`].
 pub fn sync_runs_table() -> TableDef {
     use LogicalType::*;
+    // (name, type, nullable, meaning)
     let cols = [
-        ("id", Text, false),
-        ("run_id", Text, false),
-        ("table_name", Text, false),
-        ("mode", Text, true),
-        ("status", Text, false),
-        ("started_at", Timestamp, true),
-        ("finished_at", Timestamp, true),
-        ("records", BigInt, false),
-        ("inserted", BigInt, false),
-        ("updated", BigInt, false),
-        ("deleted", BigInt, false),
-        ("child_rows", BigInt, false),
-        ("requests", BigInt, false),
-        ("throttled", BigInt, false),
-        ("retries", BigInt, false),
-        ("error", Text, true),
-        ("notes", Text, true),
+        ("id", Text, false, "`{run_id}/{table}`: one row per table per run"),
+        ("run_id", Text, false, "The run: its start instant (RFC 3339, UTC)"),
+        ("table_name", Text, false, "The stream (its parent table)"),
+        (
+            "mode",
+            Text,
+            true,
+            "How the table is kept: `update`, `replace` or `append`",
+        ),
+        ("status", Text, false, "Outcome: `ok`, `failed` or `skipped`"),
+        ("started_at", Timestamp, true, "When the stream started (UTC)"),
+        ("finished_at", Timestamp, true, "When the stream finished (UTC)"),
+        ("records", BigInt, false, "Records read"),
+        ("inserted", BigInt, false, "Parent rows inserted"),
+        ("updated", BigInt, false, "Parent rows replaced"),
+        ("deleted", BigInt, false, "Parent rows marked deleted or removed"),
+        ("child_rows", BigInt, false, "Child rows written"),
+        ("requests", BigInt, false, "API requests sent"),
+        ("throttled", BigInt, false, "Requests answered 429 (rate limited)"),
+        ("retries", BigInt, false, "Requests retried"),
+        ("error", Text, true, "Why the stream failed or was skipped"),
+        (
+            "notes",
+            Text,
+            true,
+            "What the run says about how the stream read (a fallback taken)",
+        ),
     ];
     TableDef {
         name: SYNC_RUNS_TABLE.to_owned(),
         columns: cols
             .into_iter()
-            .map(|(n, t, nullable)| {
-                if nullable {
+            .map(|(n, t, nullable, doc)| {
+                let c = if nullable {
                     Column::new(n, t)
                 } else {
                     Column::required(n, t)
-                }
+                };
+                c.with_doc(doc).with_source("(sync)")
             })
             .collect(),
         primary_key: vec!["id".to_owned()],

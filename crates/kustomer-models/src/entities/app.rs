@@ -52,6 +52,7 @@ entity! {
         resource: "app",
         table: "apps",
         singular: "app",
+        doc: "Apps installed in the org (Kustomer apps and integrations) and their settings",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

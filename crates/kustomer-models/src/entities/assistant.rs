@@ -26,6 +26,7 @@ entity! {
         resource: "assistant",
         table: "assistants",
         singular: "assistant",
+        doc: "Conversational assistants (bots) configured in the org",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -43,6 +43,7 @@ entity! {
         resource: "audit_log",
         table: "audit_logs",
         singular: "audit_log",
+        doc: "The org's audit trail: who changed what, when (append only)",
         relationships {
             "user" => "user_id",
             "customer" => "customer_id",

@@ -27,6 +27,7 @@ entity! {
         resource: "auth_customer_settings",
         table: "auth_customer_settings",
         singular: "auth_customer_setting",
+        doc: "The org's customer authentication settings (one row)",
         relationships {
             "org" => "org_id",
             "modifiedBy" => "modified_by_id",

@@ -20,6 +20,7 @@ entity! {
         resource: "role",
         table: "auth_roles",
         singular: "auth_role",
+        doc: "Permission roles a user can hold",
         relationships {}
         lists {}
         relationship_lists {}

@@ -34,6 +34,7 @@ entity! {
         resource: "auth_token",
         table: "auth_tokens",
         singular: "auth_token",
+        doc: "API keys issued in the org (never the secret itself)",
         relationships {
             "org" => "org_id",
             "user" => "user_id",

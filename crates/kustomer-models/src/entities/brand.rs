@@ -24,6 +24,7 @@ entity! {
         resource: "brand",
         table: "brands",
         singular: "brand",
+        doc: "Brands the org answers customers as",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -32,6 +32,7 @@ entity! {
         resource: "schedule",
         table: "business_schedules",
         singular: "business_schedule",
+        doc: "Business-hours schedules used by SLAs and routing",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -28,6 +28,7 @@ entity! {
         resource: "card",
         table: "cards",
         singular: "card",
+        doc: "Insight cards shown beside a customer or conversation",
         relationships {
             "org" => "org_id",
             "app" => "app_id",

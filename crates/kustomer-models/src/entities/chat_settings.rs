@@ -48,6 +48,7 @@ entity! {
         resource: "chat_settings",
         table: "chat_settings",
         singular: "chat_setting",
+        doc: "The org's chat widget settings (one row)",
         relationships {
             "org" => "org_id",
             "modifiedBy" => "modified_by_id",

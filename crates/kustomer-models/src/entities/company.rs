@@ -43,6 +43,7 @@ entity! {
         resource: "company",
         table: "companies",
         singular: "company",
+        doc: "Companies (organizations) customers belong to",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -104,6 +104,7 @@ entity! {
         resource: "conversation",
         table: "conversations",
         singular: "conversation",
+        doc: "Conversations: threads of messages and notes with one customer",
         relationships {
             "org" => "org_id",
             "customer" => "customer_id",

@@ -26,6 +26,7 @@ entity! {
         resource: "attachment",
         table: "conversation_attachments",
         singular: "conversation_attachment",
+        doc: "Files attached to a conversation's messages and notes (per-conversation detail)",
         relationships {
             "org" => "org_id",
             "message" => "message_id",

@@ -31,6 +31,7 @@ entity! {
         resource: "conversation_event",
         table: "conversation_events",
         singular: "conversation_event",
+        doc: "The event log of a conversation: status changes, assignments, tags… (per-conversation detail)",
         relationships {
             "org" => "org_id",
             "conversation" => "conversation_id",

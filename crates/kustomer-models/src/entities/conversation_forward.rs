@@ -32,6 +32,7 @@ entity! {
         resource: "forward",
         table: "conversation_forwards",
         singular: "conversation_forward",
+        doc: "Messages forwarded out of a conversation (per-conversation detail)",
         relationships {
             "org" => "org_id",
             "conversation" => "conversation_id",

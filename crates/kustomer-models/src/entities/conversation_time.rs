@@ -31,6 +31,7 @@ entity! {
         resource: "conversation_time",
         table: "conversation_times",
         singular: "conversation_time",
+        doc: "Handle and message times of a conversation, per agent (per-conversation detail)",
         relationships {
             "org" => "org_id",
             "conversation" => "conversation_id",

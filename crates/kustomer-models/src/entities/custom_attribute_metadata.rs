@@ -47,12 +47,26 @@ pub fn custom_attribute_metadata_schema() -> &'static EntitySchema {
     static SCHEMA: OnceLock<EntitySchema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
         let mut columns = vec![
-            Column::required("id", LogicalType::Text),
-            Column::new("resource", LogicalType::Text),
-            Column::new("name", LogicalType::Text),
+            Column::required("id", LogicalType::Text)
+                .with_doc("`{resource}.{name}`: the attribute's resource and API name")
+                .with_source("(sync)"),
+            Column::new("resource", LogicalType::Text)
+                .with_doc("The resource the attribute belongs to (`customer`, `kobject.order`, …)")
+                .with_source("the path: /v1/metadata/{resource}"),
+            Column::new("name", LogicalType::Text)
+                .with_doc("The attribute's API name (`totalSpentNum`): its column is `custom_<snake_case name>`")
+                .with_source("attributes.properties key"),
         ];
-        columns.extend(AttributeDefinition::columns());
-        columns.push(Column::new(EXTRA_COLUMN, LogicalType::Json));
+        columns.extend(
+            AttributeDefinition::columns()
+                .into_iter()
+                .map(|c| crate::docs::under("attributes.properties.*", c)),
+        );
+        columns.push(
+            Column::new(EXTRA_COLUMN, LogicalType::Json)
+                .with_doc("Fields of the definition this version does not model, as JSON")
+                .with_source("attributes.properties.* (other fields)"),
+        );
         EntitySchema {
             resource: "metadata",
             table: TableDef {
@@ -62,6 +76,8 @@ pub fn custom_attribute_metadata_schema() -> &'static EntitySchema {
                 parent: None,
             },
             children: Vec::new(),
+            doc: "Definitions of the org's custom attributes, one row per attribute of each resource and klass".into(),
+            child_docs: Vec::new(),
         }
     })
 }

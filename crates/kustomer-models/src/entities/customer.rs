@@ -81,6 +81,7 @@ entity! {
         resource: "customer",
         table: "customers",
         singular: "customer",
+        doc: "Customers: the people the org talks to",
         relationships {
             "org" => "org_id",
             "company" => "company_id",

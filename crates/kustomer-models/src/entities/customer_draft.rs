@@ -27,6 +27,7 @@ entity! {
         resource: "draft",
         table: "customer_drafts",
         singular: "customer_draft",
+        doc: "Unsent message drafts on a customer's timeline (per-customer detail)",
         relationships {
             "org" => "org_id",
             "customer" => "customer_id",

@@ -21,6 +21,7 @@ entity! {
         resource: "customer_merge",
         table: "customer_merges",
         singular: "customer_merge",
+        doc: "Merges of other customers into a customer (per-customer detail)",
         relationships {
             "org" => "org_id",
             "source" => "source_id",

@@ -38,6 +38,7 @@ entity! {
         resource: "customer_search",
         table: "customer_searches",
         singular: "customer_search",
+        doc: "Saved customer searches (the views of the agent's sidebar)",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -21,6 +21,7 @@ entity! {
         resource: "customer_search_pinned",
         table: "customer_searches_pinned",
         singular: "customer_search_pin",
+        doc: "Saved searches pinned by users",
         relationships {
             "org" => "org_id",
             "search" => "search_id",

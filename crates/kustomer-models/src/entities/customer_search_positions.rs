@@ -25,6 +25,7 @@ entity! {
         resource: "customer_search_positions",
         table: "customer_searches_positions",
         singular: "customer_search_position",
+        doc: "The order of saved searches in the sidebar (one row)",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -28,6 +28,7 @@ entity! {
         resource: "email_hook",
         table: "hooks_email",
         singular: "email_hook",
+        doc: "Inbound e-mail hooks: addresses that create conversations",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -26,6 +26,7 @@ entity! {
         resource: "holiday",
         table: "holidays",
         singular: "holiday",
+        doc: "Holidays of business schedules",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -43,6 +43,7 @@ entity! {
         resource: "kb_article",
         table: "kb_articles",
         singular: "kb_article",
+        doc: "Knowledge-base articles",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -30,6 +30,7 @@ entity! {
         resource: "kb_category",
         table: "kb_categories",
         singular: "kb_category",
+        doc: "Knowledge-base categories",
         relationships {
             "org" => "org_id",
             "knowledgeBase" => "knowledge_base_id",

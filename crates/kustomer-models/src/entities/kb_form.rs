@@ -41,6 +41,7 @@ entity! {
         resource: "kb_form",
         table: "kb_forms",
         singular: "kb_form",
+        doc: "Knowledge-base contact forms",
         relationships {
             "org" => "org_id",
             "knowledgeBase" => "knowledge_base_id",

@@ -24,6 +24,7 @@ entity! {
         resource: "kb_route",
         table: "kb_routes",
         singular: "kb_route",
+        doc: "Knowledge-base URL routes",
         relationships {
             "org" => "org_id",
             "article" => "article_id",

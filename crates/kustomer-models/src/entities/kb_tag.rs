@@ -21,6 +21,7 @@ entity! {
         resource: "kb_tag",
         table: "kb_tags",
         singular: "kb_tag",
+        doc: "Knowledge-base tags",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

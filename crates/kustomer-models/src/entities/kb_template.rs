@@ -28,6 +28,7 @@ entity! {
         resource: "kb_template",
         table: "kb_templates",
         singular: "kb_template",
+        doc: "Knowledge-base page templates",
         relationships {}
         lists {}
         relationship_lists {}

@@ -34,6 +34,7 @@ entity! {
         resource: "kb_theme",
         table: "kb_themes",
         singular: "kb_theme",
+        doc: "Knowledge-base themes",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -32,6 +32,7 @@ entity! {
         resource: "klass",
         table: "klasses",
         singular: "klass",
+        doc: "Klasses: the types of custom objects (KObjects) the org defines",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -37,6 +37,7 @@ entity! {
         resource: "kobject",
         table: "kobjects",
         singular: "kobject",
+        doc: "KObjects of every klass (custom objects); `custom` kept whole",
         relationships {
             "org" => "org_id",
             "customer" => "customer_id",

@@ -34,6 +34,7 @@ entity! {
         resource: "kview",
         table: "kviews",
         singular: "kview",
+        doc: "KViews: custom views (cards, timelines) rendered from templates",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

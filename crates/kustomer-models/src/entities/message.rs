@@ -198,6 +198,7 @@ entity! {
         resource: "message",
         table: "messages",
         singular: "message",
+        doc: "Messages of conversations, in every channel",
         relationships {
             "org" => "org_id",
             "customer" => "customer_id",

@@ -29,6 +29,7 @@ entity! {
         resource: "note",
         table: "notes",
         singular: "note",
+        doc: "Internal notes agents leave on conversations",
         relationships {
             "org" => "org_id",
             "customer" => "customer_id",

@@ -24,6 +24,7 @@ entity! {
         resource: "notification",
         table: "notifications",
         singular: "notification",
+        doc: "Notification rules of users",
         relationships {
             "org" => "org_id",
             "user" => "user_id",

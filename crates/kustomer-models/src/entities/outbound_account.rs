@@ -29,6 +29,7 @@ entity! {
         resource: "outbound_account",
         table: "outbound_accounts",
         singular: "outbound_account",
+        doc: "Outbound channel accounts (e-mail addresses, SMS numbers…) the org sends from",
         relationships {
             "org" => "org_id",
         }

@@ -37,6 +37,7 @@ entity! {
         resource: "outbound_webhook",
         table: "outbound_webhooks",
         singular: "outbound_webhook",
+        doc: "Outbound webhook subscriptions",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

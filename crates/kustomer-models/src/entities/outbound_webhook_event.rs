@@ -22,15 +22,25 @@ pub fn outbound_webhook_events_schema() -> &'static EntitySchema {
         table: TableDef {
             name: "outbound_webhook_events".into(),
             columns: vec![
-                Column::required("id", LogicalType::Text),
-                Column::new("resource", LogicalType::Text),
-                Column::new("action", LogicalType::Text),
-                Column::new(EXTRA_COLUMN, LogicalType::Json),
+                Column::required("id", LogicalType::Text)
+                    .with_doc("The event name (`kustomer.customer.create`)")
+                    .with_source("events[]"),
+                Column::new("resource", LogicalType::Text)
+                    .with_doc("The resource the event is about (`customer`): the name's middle part")
+                    .with_source("events[] (middle part)"),
+                Column::new("action", LogicalType::Text)
+                    .with_doc("What happened to it (`create`): the name's last part")
+                    .with_source("events[] (last part)"),
+                Column::new(EXTRA_COLUMN, LogicalType::Json)
+                    .with_doc("An event entry that is not a plain name, as JSON")
+                    .with_source("events[]"),
             ],
             primary_key: vec!["id".into()],
             parent: None,
         },
         children: Vec::new(),
+        doc: "Event names an outbound webhook can subscribe to".into(),
+        child_docs: Vec::new(),
     })
 }
 

@@ -27,6 +27,7 @@ entity! {
         resource: "outbound_webhook_transaction",
         table: "outbound_webhook_transactions",
         singular: "outbound_webhook_transaction",
+        doc: "Deliveries of outbound webhooks and their outcome",
         relationships {
             "org" => "org_id",
             "hook" => "hook_id",

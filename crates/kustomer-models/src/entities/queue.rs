@@ -34,6 +34,7 @@ entity! {
         resource: "queue",
         table: "queues",
         singular: "queue",
+        doc: "Routing queues work items wait in",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -27,6 +27,7 @@ entity! {
         resource: "queue_rule",
         table: "routing_queue_rules",
         singular: "routing_queue_rule",
+        doc: "Rules that route conversations into queues",
         relationships {
             "org" => "org_id",
             "queue" => "queue_id",

@@ -30,6 +30,7 @@ entity! {
         resource: "routing_status",
         table: "routing_statuses",
         singular: "routing_status",
+        doc: "Routing statuses an agent can be in (available, busy, …)",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

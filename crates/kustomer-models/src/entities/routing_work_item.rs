@@ -46,6 +46,7 @@ entity! {
         resource: "work_item",
         table: "routing_work_items",
         singular: "routing_work_item",
+        doc: "Routing work items: a conversation's passage through routing to an agent",
         relationships {
             "org" => "org_id",
             "resource" => "resource_id",

@@ -45,6 +45,7 @@ entity! {
         resource: "satisfaction",
         table: "satisfactions",
         singular: "satisfaction",
+        doc: "Satisfaction (CSAT) survey definitions",
         relationships {
             "org" => "org_id",
             "template" => "template_id",

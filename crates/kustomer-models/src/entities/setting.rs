@@ -28,6 +28,7 @@ entity! {
         resource: "setting",
         table: "settings",
         singular: "setting",
+        doc: "The org's settings, one row per setting",
         relationships {
             "org" => "org_id",
             "modifiedBy" => "modified_by_id",

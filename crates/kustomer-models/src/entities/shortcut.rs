@@ -34,6 +34,7 @@ entity! {
         resource: "shortcut",
         table: "shortcuts",
         singular: "shortcut",
+        doc: "Shortcuts (canned replies) agents insert into messages",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

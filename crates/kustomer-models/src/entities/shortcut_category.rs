@@ -29,6 +29,7 @@ entity! {
         resource: "shortcut_category",
         table: "shortcut_categories",
         singular: "shortcut_category",
+        doc: "Categories of shortcuts",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -27,6 +27,7 @@ entity! {
         resource: "sla",
         table: "slas",
         singular: "sla",
+        doc: "Service-level agreements",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

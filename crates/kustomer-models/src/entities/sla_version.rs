@@ -34,6 +34,7 @@ entity! {
         resource: "sla_version",
         table: "sla_versions",
         singular: "sla_version",
+        doc: "Versions of SLAs, with their matching criteria and targets",
         relationships {
             "org" => "org_id",
             "sla" => "sla_id",

@@ -29,6 +29,7 @@ entity! {
         resource: "snippet",
         table: "snippets",
         singular: "snippet",
+        doc: "Text snippets (localized strings) of the org",
         relationships {
             "org" => "org_id",
         }

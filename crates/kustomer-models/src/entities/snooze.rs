@@ -27,6 +27,7 @@ entity! {
         resource: "snooze",
         table: "snoozes",
         singular: "snooze",
+        doc: "Snooze options offered to agents",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

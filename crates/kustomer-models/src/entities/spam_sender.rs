@@ -25,6 +25,7 @@ entity! {
         resource: "spam_sender",
         table: "spam_senders",
         singular: "spam_sender",
+        doc: "Senders marked as spam",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

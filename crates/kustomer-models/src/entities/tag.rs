@@ -24,6 +24,7 @@ entity! {
         resource: "tag",
         table: "tags",
         singular: "tag",
+        doc: "Tags applied to conversations, customers and companies",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

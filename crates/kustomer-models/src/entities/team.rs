@@ -31,6 +31,7 @@ entity! {
         resource: "team",
         table: "teams",
         singular: "team",
+        doc: "Teams of users",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -34,6 +34,7 @@ entity! {
         resource: "routing_settings",
         table: "team_routing_settings",
         singular: "team",
+        doc: "Routing settings of each team (capacity, queues)",
         relationships {
             "org" => "org_id",
             "team" => "team_id",

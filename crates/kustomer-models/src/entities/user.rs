@@ -113,6 +113,7 @@ entity! {
         resource: "user",
         table: "users",
         singular: "user",
+        doc: "Users: the org's agents, admins and API users",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

@@ -29,6 +29,7 @@ entity! {
         resource: "web_hook",
         table: "hooks_web",
         singular: "web_hook",
+        doc: "Inbound web hooks: URLs that create objects from posted data",
         relationships {
             "org" => "org_id",
             "createdBy" => "created_by_id",

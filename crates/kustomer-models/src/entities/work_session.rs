@@ -55,6 +55,7 @@ entity! {
         resource: "work_session",
         table: "work_sessions",
         singular: "work_session",
+        doc: "Agents' routing work sessions (signed in, statuses, handled items)",
         relationships {
             "org" => "org_id",
             "user" => "user_id",

@@ -23,8 +23,8 @@ use super::{
 };
 use crate::error::SyncError;
 
-use super::sql::column_list;
 pub use super::sql::ident;
+use super::sql::{column_list, comment_statements};
 
 /// What [`DuckDbDestination::open`] sets. A bounded memory limit keeps a
 /// sync's footprint flat as the org grows (DuckDB's own default is 80 % of
@@ -38,19 +38,9 @@ pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '256MB'; SET checkpoint_t
 /// The table holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
 
-/// DuckDB's type for a logical type: the one place this mapping lives.
-pub fn sql_type(ty: LogicalType) -> &'static str {
-    match ty {
-        LogicalType::Text => "VARCHAR",
-        LogicalType::BigInt => "BIGINT",
-        LogicalType::Double => "DOUBLE",
-        LogicalType::Boolean => "BOOLEAN",
-        // UTC instants; DuckDB's TIMESTAMPTZ needs the ICU extension to print.
-        LogicalType::Timestamp => "TIMESTAMP",
-        LogicalType::Json => "JSON",
-        _ => "VARCHAR",
-    }
-}
+/// DuckDB's type for a logical type: the one place this mapping lives
+/// ([`super::types::duckdb`]).
+pub use super::types::duckdb as sql_type;
 
 fn db_err(context: &str) -> impl Fn(duckdb::Error) -> SyncError + '_ {
     move |e| SyncError::Destination(format!("duckdb: {context}: {e}"))
@@ -182,7 +172,34 @@ impl DuckDbDestination {
                 existing.push(c.name.clone());
             }
         }
+        self.comment(def)?;
         self.columns.insert(def.name.clone(), existing);
+        Ok(())
+    }
+
+    /// Brings the table's and its columns' comments to their meanings
+    /// (`COMMENT ON`), so a SQL client browsing the file shows them.
+    fn comment(&self, def: &TableDef) -> Result<(), SyncError> {
+        let err = db_err("read comments");
+        let mut stmt = (self.conn)
+            .prepare("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?")
+            .map_err(&err)?;
+        let table: Vec<Option<String>> = (stmt.query_map(params![def.name], |r| r.get(0)).map_err(&err)?)
+            .collect::<Result<_, _>>()
+            .map_err(&err)?;
+        let mut stmt = (self.conn)
+            .prepare("SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?")
+            .map_err(&err)?;
+        let stored: HashMap<String, Option<String>> = (stmt
+            .query_map(params![def.name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&err)?)
+        .collect::<Result<_, _>>()
+        .map_err(&err)?;
+        let stored_table = table.into_iter().next().flatten();
+        let sql = comment_statements(&ident(&def.name), def, stored_table.as_deref(), &stored, |n| n);
+        if !sql.is_empty() {
+            self.conn.execute_batch(&sql.join(";\n")).map_err(db_err("comment"))?;
+        }
         Ok(())
     }
 }

@@ -11,6 +11,7 @@ pub mod parquet;
 pub mod postgres;
 #[cfg(any(feature = "duckdb", feature = "postgres"))]
 pub mod sql;
+pub mod types;
 
 use std::sync::Arc;
 

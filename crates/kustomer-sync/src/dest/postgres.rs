@@ -31,8 +31,8 @@ use super::{
 };
 use crate::error::SyncError;
 
-use super::sql::column_list;
 pub use super::sql::ident;
+use super::sql::{column_list, comment_statements};
 
 /// The table (in the destination's schema) holding each stream's bookmark.
 pub const STATE_TABLE: &str = "_kustomer_state";
@@ -48,23 +48,8 @@ const POOL_SIZE: usize = 4;
 const ATTEMPTS: u64 = 8;
 
 /// PostgreSQL's type for a logical type: the one place this mapping lives
-/// (the wire types of binary `COPY` follow it).
-///
-/// `double precision` is IEEE 754 binary64 and binary `COPY` sends its eight
-/// bytes as they are, so it holds every `f64` bit for bit (`-0.0`, NaN and
-/// infinities included).
-pub fn sql_type(ty: LogicalType) -> &'static str {
-    match ty {
-        LogicalType::Text => "text",
-        LogicalType::BigInt => "bigint",
-        LogicalType::Double => "double precision",
-        LogicalType::Boolean => "boolean",
-        // Microsecond UTC instants: what `timestamptz` keeps, so they round-trip exactly.
-        LogicalType::Timestamp => "timestamptz",
-        LogicalType::Json => "jsonb",
-        _ => "text",
-    }
-}
+/// ([`super::types::postgres`]; the wire types of binary `COPY` follow it).
+pub use super::types::postgres as sql_type;
 
 /// The wire type of a column in binary `COPY`, matching [`sql_type`].
 fn copy_type(ty: LogicalType) -> Type {
@@ -401,7 +386,7 @@ async fn ensure_table(pool: &Pool, schema: &str, def: &TableDef) -> Result<Vec<S
         let pk: Vec<String> = def.primary_key.iter().map(|k| ident(k)).collect();
         cols.push(format!("PRIMARY KEY ({})", pk.join(", ")));
     }
-    let tx = tokio_postgres::Client::transaction(&mut client)
+    let mut tx = tokio_postgres::Client::transaction(&mut client)
         .await
         .map_err(pg("begin"))?;
     // Two handles preparing the same new table at once would both try to
@@ -437,8 +422,43 @@ async fn ensure_table(pool: &Pool, schema: &str, def: &TableDef) -> Result<Vec<S
             existing.push(name.to_owned());
         }
     }
+    comment(&mut tx, &table, def).await;
     tx.commit().await.map_err(pg("commit table definition"))?;
     Ok(existing)
+}
+
+/// Brings the table's and its columns' comments to their meanings
+/// (`COMMENT ON`), so a SQL client browsing the schema shows them. Only the
+/// table's owner may comment: a role that may just write into a table made
+/// by another gets a warning, not a failed sync (a savepoint keeps the
+/// table definition's transaction alive).
+async fn comment(tx: &mut tokio_postgres::Transaction<'_>, table: &str, def: &TableDef) {
+    let done: Result<(), Failure> = async {
+        let sp = tx.savepoint("kustomer_comments").await.map_err(pg("savepoint"))?;
+        let stored_table: Option<String> = sp
+            .query_one("SELECT obj_description(to_regclass($1), 'pg_class')", &[&table])
+            .await
+            .map_err(pg("read comments"))?
+            .get(0);
+        let rows = sp
+            .query(
+                "SELECT attname::text, col_description(attrelid, attnum) FROM pg_attribute
+                 WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                &[&table],
+            )
+            .await
+            .map_err(pg("read comments"))?;
+        let stored: HashMap<String, Option<String>> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+        let sql = comment_statements(table, def, stored_table.as_deref(), &stored, stored_name);
+        if !sql.is_empty() {
+            sp.batch_execute(&sql.join(";\n")).await.map_err(pg("comment"))?;
+        }
+        sp.commit().await.map_err(pg("release savepoint"))
+    }
+    .await;
+    if let Err(e) = done {
+        tracing::warn!(table = %def.name, error = %e.message, "cannot comment the table (only its owner may); comments skipped");
+    }
 }
 
 /// A cell as binary `COPY` sends it.

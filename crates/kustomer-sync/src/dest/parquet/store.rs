@@ -98,9 +98,8 @@ impl ParquetDestination {
                         .and_then(|d| d.column_index(f.name()).map(|j| d.columns[j].ty))
                         .unwrap_or_else(|| logical_type(f));
                     cols.push(Column {
-                        name: f.name().clone(),
-                        ty,
                         nullable: f.is_nullable(),
+                        ..Column::new(f.name().clone(), ty)
                     });
                     idx.push(i);
                 }
