@@ -138,12 +138,18 @@ async fn names_missing_roles_counts_each_stream_and_plans_the_first_load() {
                 0
             }
     };
+    // After the core tables, each parent is read again by id: one request
+    // more per parent, on its first readable detail table.
     assert_eq!(
         report.table("conversation_times").unwrap().org_requests,
-        loaded("conversations")
+        2 * loaded("conversations")
     );
     assert_eq!(
         report.table("customer_drafts").unwrap().org_requests,
+        2 * loaded("customers")
+    );
+    assert_eq!(
+        report.table("customer_merges").unwrap().org_requests,
         loaded("customers")
     );
     assert_eq!(
@@ -151,7 +157,8 @@ async fn names_missing_roles_counts_each_stream_and_plans_the_first_load() {
         0,
         "refused: not read"
     );
-    assert_eq!(p.detail_requests, loaded("conversations") + 2 * loaded("customers"));
+    assert_eq!(p.detail_requests, 2 * loaded("conversations") + 3 * loaded("customers"));
+    assert!(p.core_minutes < p.estimate_minutes, "the core tables are complete first");
 
     // Nothing written, and every request counted.
     assert_nothing_written(&sim);

@@ -156,11 +156,13 @@ impl fmt::Display for CheckReport {
             let share = p.detail_requests as f64 / (p.org_requests + p.search_requests).max(1) as f64;
             writeln!(
                 f,
-                "Per-parent detail tables: {ge}{} requests ({:.0} % of the org budget, {}); exclude them \
-                 (--exclude-tables) to load without them",
+                "Per-parent detail tables: {ge}{} requests ({:.0} % of the org budget, {}); a first load \
+                 reads them after every core table (core tables complete after {}), --details-per-run N \
+                 spreads them over runs, --exclude-tables leaves them out",
                 thousands(p.detail_requests),
                 share * 100.0,
                 at_least(p.detail_requests as f64 / p.org_per_minute),
+                at_least(p.core_minutes),
             )?;
         }
         let missing = self.missing_roles();

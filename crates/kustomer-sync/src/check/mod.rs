@@ -136,6 +136,9 @@ pub struct LoadPlan {
     pub search_minutes: f64,
     /// The estimate: the longer of the two (they are paced in parallel).
     pub estimate_minutes: f64,
+    /// The estimate without the per-parent detail tables: when the core
+    /// tables are complete (the detail tables come after them).
+    pub core_minutes: f64,
     /// Some count was capped or unknown: the estimate is a lower bound.
     pub lower_bound: bool,
 }
@@ -150,7 +153,10 @@ impl LoadPlan {
             .sum();
         let org_minutes = (org_requests + search_requests) as f64 / org_per_minute.max(f64::MIN_POSITIVE);
         let search_minutes = search_requests as f64 / search_per_minute.max(f64::MIN_POSITIVE);
+        let core_org_minutes =
+            (org_requests - detail_requests + search_requests) as f64 / org_per_minute.max(f64::MIN_POSITIVE);
         LoadPlan {
+            core_minutes: core_org_minutes.max(search_minutes),
             org_requests,
             search_requests,
             detail_requests,
@@ -285,6 +291,7 @@ pub(crate) async fn check_streams(
             probe.as_ref(),
             found?,
             lists_mode,
+            options.details == crate::streams::DetailsMode::AfterCore,
             &excluded,
         ));
     }

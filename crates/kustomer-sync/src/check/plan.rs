@@ -54,11 +54,27 @@ pub(super) fn rows(
     probe: Option<&Probe>,
     found: Found,
     lists_mode: bool,
+    details_after: bool,
     excluded: &HashSet<String>,
 ) -> Vec<TableCheck> {
     match (found, probe) {
         (Found::Search(f), Some(Probe::Search { context, .. })) => {
-            search_rows(name, mode, context, *f, lists_mode, excluded)
+            let mut rows = search_rows(name, mode, context, *f, lists_mode, excluded);
+            // After the core tables, each parent is read again by id with
+            // its detail lists: one request more per parent.
+            if let Some(d) = rows
+                .iter_mut()
+                .skip(1)
+                .find(|d| d.org_requests > 0)
+                .filter(|_| details_after)
+            {
+                let parents = d.org_requests;
+                d.org_requests += parents;
+                d.notes.push(format!(
+                    "read after the core tables: each parent again by id (+{parents} requests)"
+                ));
+            }
+            rows
         }
         (Found::Get { access, records }, Some(p)) => {
             let mut r = row(name, mode, access);
