@@ -158,7 +158,10 @@ async fn names_missing_roles_counts_each_stream_and_plans_the_first_load() {
         "refused: not read"
     );
     assert_eq!(p.detail_requests, 2 * loaded("conversations") + 3 * loaded("customers"));
-    assert!(p.core_minutes < p.estimate_minutes, "the core tables are complete first");
+    assert!(
+        p.core_minutes < p.estimate_minutes,
+        "the core tables are complete first"
+    );
 
     // Nothing written, and every request counted.
     assert_nothing_written(&sim);

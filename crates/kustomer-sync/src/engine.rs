@@ -141,10 +141,14 @@ pub(crate) struct Plan {
 /// What the writer thread is asked to do, in order.
 pub(crate) enum WriterMsg {
     /// Commit a batch.
-    Write(WriteBatch),
+    Write(Box<WriteBatch>),
     /// Read something of the destination (after every batch queued before).
-    Read(Box<dyn FnOnce(&mut dyn Destination) + Send>),
+    Read(DestRead),
 }
+
+/// A read of the destination on the writer thread (it answers on a channel
+/// of its own).
+pub(crate) type DestRead = Box<dyn FnOnce(&mut dyn Destination) + Send>;
 
 /// Asks the run's destination which ids it holds. Queries travel the same
 /// ordered channel as the writes, so a stream's earlier batches are
@@ -427,6 +431,7 @@ impl Engine {
                 for msg in msgs {
                     match msg {
                         WriterMsg::Write(batch) => {
+                            let batch = *batch;
                             let rest = match groups.iter().position(|g| g.batch.stream == batch.stream) {
                                 Some(i) => groups[i].merge(batch).map(|b| (Some(groups.remove(i)), b)),
                                 None => Some((None, batch)),
@@ -774,7 +779,7 @@ async fn run_stream(
                     hard: run.hard_delete,
                     at: run.run_started,
                 });
-                if tx.send(WriterMsg::Write(wb)).await.is_err() {
+                if tx.send(WriterMsg::Write(Box::new(wb))).await.is_err() {
                     break Some("the destination stopped".to_owned());
                 }
             }
@@ -838,7 +843,7 @@ async fn run_stream(
         wb.newest_wins = mode == Mode::Update;
         let mut sent = true;
         for wb in partial.split(wb, &skipped_tables) {
-            sent = sent && tx.send(WriterMsg::Write(wb)).await.is_ok();
+            sent = sent && tx.send(WriterMsg::Write(Box::new(wb))).await.is_ok();
         }
         if !sent {
             break Some("the destination stopped".to_owned());
