@@ -57,6 +57,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use kustomer::models::TableDef;
+use kustomer::sync::dest::delta::DeltaDestination;
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats, DELETED_AT, SYNCED_AT};
 use kustomer::sync::{Engine, Mode, SyncError, SyncOptions};
@@ -367,6 +368,8 @@ enum Target {
     DuckDb(PathBuf),
     Postgres(PgSchema),
     Parquet(PathBuf),
+    /// A `delta:///…` or `s3://…` location.
+    Delta(String),
 }
 
 impl Target {
@@ -375,6 +378,7 @@ impl Target {
             Target::DuckDb(_) => "DuckDB",
             Target::Postgres(_) => "PostgreSQL",
             Target::Parquet(_) => "Parquet",
+            Target::Delta(_) => "Delta",
         }
     }
 
@@ -384,6 +388,7 @@ impl Target {
             Target::DuckDb(path) => path.to_string_lossy().into_owned(),
             Target::Postgres(pg) => pg.url(),
             Target::Parquet(dir) => format!("parquet://{}", dir.display()),
+            Target::Delta(spec) => spec.clone(),
         }
     }
 
@@ -408,6 +413,12 @@ impl Target {
                 .iter()
                 .map(|d| (d.name.clone(), parquet_rows(dir, d, true)))
                 .collect(),
+            Target::Delta(spec) => {
+                let mut lake = DeltaDestination::open(spec).unwrap();
+                defs.iter()
+                    .map(|d| (d.name.clone(), db_rows(&lake.read_table(&d.name).unwrap(), d)))
+                    .collect()
+            }
         }
     }
 }
@@ -839,4 +850,20 @@ async fn parquet_gives_duckdbs_rows_after_every_step() {
             "no tombstone in {table}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_gives_duckdbs_rows_after_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let want = reference().await;
+    let got = run_scenario(&Target::Delta(format!("delta://{}", dir.path().join("lake").display()))).await;
+    assert_conforms("Delta", want, &got, false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_on_s3_gives_duckdbs_rows_after_every_step() {
+    let Some(bucket) = support::s3::bucket("conformance") else { return };
+    let want = reference().await;
+    let got = run_scenario(&Target::Delta(format!("{bucket}/lake"))).await;
+    assert_conforms("Delta on S3", want, &got, false);
 }

@@ -4,6 +4,8 @@
 #![allow(dead_code)]
 
 pub mod pg;
+#[allow(dead_code)]
+pub mod s3;
 
 pub mod parquet;
 

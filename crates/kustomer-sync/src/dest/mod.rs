@@ -3,6 +3,8 @@
 
 #[cfg(any(feature = "duckdb", feature = "parquet"))]
 pub mod arrow;
+#[cfg(feature = "delta")]
+pub mod delta;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
 #[cfg(feature = "parquet")]
@@ -312,7 +314,8 @@ impl Destination for Box<dyn Destination> {
 
 /// Opens the destination a `--dest` value names:
 /// `postgres://…` (or `postgresql://…`; schema `kustomer` unless the URL
-/// has `?schema=NAME`), `parquet://DIR`, or else a DuckDB file path.
+/// has `?schema=NAME`), `parquet://DIR`, Delta Lake (`delta:///DIR`,
+/// `file:///DIR`, `s3://bucket/prefix`), or else a DuckDB file path.
 /// Each form needs its cargo feature.
 pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
     #[allow(unused_variables)] // with every feature on, no form is missing
@@ -335,6 +338,12 @@ pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
             let _ = dir;
             missing("parquet")
         });
+    }
+    if ["delta://", "file://", "s3://"].iter().any(|p| spec.starts_with(p)) {
+        #[cfg(feature = "delta")]
+        return Ok(Box::new(delta::DeltaDestination::open(spec)?));
+        #[cfg(not(feature = "delta"))]
+        return Err(missing("delta"));
     }
     #[cfg(feature = "duckdb")]
     return Ok(Box::new(duckdb::DuckDbDestination::open(spec)?));
