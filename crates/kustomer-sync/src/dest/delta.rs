@@ -178,7 +178,10 @@ impl DeltaDestination {
     /// query or compare; empty if the table does not exist).
     pub fn read_table(&mut self, name: &str) -> Result<DuckDbDestination, SyncError> {
         let name = name.to_owned();
-        self.run(move |d| Box::pin(async move { d.snapshot(&name).await }))
+        {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async { self.snapshot(&name).await })
+        }
     }
 
     /// The URL of table `name`.
@@ -200,14 +203,6 @@ impl DeltaDestination {
             Ok(out) => out,
             Err(panic) => std::panic::resume_unwind(panic),
         })
-    }
-
-    fn run<T: Send>(
-        &mut self,
-        f: impl for<'a> FnOnce(&'a mut Self) -> std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>> + Send,
-    ) -> T {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, f(self))
     }
 
     /// Table `name`, opened once and brought to its newest version.
@@ -330,14 +325,15 @@ impl DeltaDestination {
 
     /// Compacts the tables past the file threshold into one file each.
     async fn compact(&mut self, names: &[String]) -> Result<(), SyncError> {
-        if self.compact_files == 0 {
+        let limit = self.compact_files;
+        if limit == 0 {
             return Ok(());
         }
         for name in names {
             let Some(def) = self.defs.get(name).cloned() else { continue };
             let t = self.table(name).await?;
             let files = t.files()?;
-            if files.len() <= self.compact_files {
+            if files.len() <= limit {
                 continue;
             }
             let mut batches = Vec::new();
@@ -380,47 +376,53 @@ fn is_conflict(e: &SyncError) -> bool {
 impl Destination for DeltaDestination {
     fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
         let tables = tables.clone();
-        self.run(move |d| {
-            Box::pin(async move {
+        {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async {
                 for def in tables.all() {
-                    d.ensure(def).await?;
+                    self.ensure(def).await?;
                 }
                 Ok(())
-            })
         })
+        }
     }
 
     fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
         let stream = stream.to_owned();
-        self.run(move |d| Box::pin(async move { d.read_bookmark(&stream).await }))
+        {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async { self.read_bookmark(&stream).await })
+        }
     }
 
     fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
         let stream = stream.to_owned();
-        self.run(move |d| {
-            Box::pin(async move {
+        {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match d.save_bookmark(&stream, None, None).await {
+                    match self.save_bookmark(&stream, None, None).await {
                         Err(e) if is_conflict(&e) && attempt < RETRIES => continue,
                         other => return other,
                     }
                 }
-            })
         })
+        }
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
         self.seq += 1;
         let version = self.seq;
         let app = format!("kustomer/{}/{}", self.writer, batch.stream);
-        self.run(move |d| {
-            Box::pin(async move {
+        {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async {
                 let mut attempt = 0;
                 let stats = loop {
                     attempt += 1;
-                    match d.write_once(&batch, &app, version).await {
+                    match self.write_once(&batch, &app, version).await {
                         Err(e) if is_conflict(&e) && attempt < RETRIES => {
                             tracing::debug!(attempt, "delta commit conflict; recomputing: {e}");
                             tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
@@ -434,10 +436,10 @@ impl Destination for DeltaDestination {
                     loop {
                         attempt += 1;
                         let txn = Transaction::new(&app, version);
-                        match d.save_bookmark(&batch.stream, Some(bm), Some(txn)).await {
+                        match self.save_bookmark(&batch.stream, Some(bm), Some(txn)).await {
                             Err(e) if is_conflict(&e) && attempt < RETRIES => {
                                 // Landed after all (a lost answer)?
-                                let t = d.table(STATE_TABLE).await?;
+                                let t = self.table(STATE_TABLE).await?;
                                 if t.txn_version(&app).await?.is_some_and(|v| v >= version) {
                                     break;
                                 }
@@ -452,17 +454,18 @@ impl Destination for DeltaDestination {
                     .chain(batch.companions.iter().flat_map(|c| c.tables.all()))
                     .map(|d| d.name.clone())
                     .collect();
-                d.compact(&names).await?;
+                self.compact(&names).await?;
                 Ok(stats)
-            })
         })
+        }
     }
 
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
         let name = table.to_owned();
-        self.run(move |d| {
-            Box::pin(async move {
-                let t = d.table(&name).await?;
+        {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async {
+                let t = self.table(&name).await?;
                 let mut n = 0;
                 for f in t.files()? {
                     n += match f.rows {
@@ -471,17 +474,18 @@ impl Destination for DeltaDestination {
                     };
                 }
                 Ok(n)
-            })
         })
+        }
     }
 
     fn finish(&mut self) -> Result<(), SyncError> {
         let Some(hours) = self.vacuum_hours else { return Ok(()) };
         let names: Vec<String> = self.tables.keys().cloned().collect();
-        self.run(move |d| {
-            Box::pin(async move {
+        {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async {
                 for name in names {
-                    let t = d.table(&name).await?;
+                    let t = self.table(&name).await?;
                     let vacuumed = t
                         .table
                         .clone()
@@ -492,25 +496,34 @@ impl Destination for DeltaDestination {
                     t.table = vacuumed.0;
                 }
                 Ok(())
-            })
         })
+        }
     }
 
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
         let name = table.to_owned();
-        let mut s = self.run(move |d| Box::pin(async move { d.snapshot(&name).await }))?;
+        let mut s = {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async { self.snapshot(&name).await })
+        }?;
         s.ids(table, query)
     }
 
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
         let name = table.to_owned();
-        let mut s = self.run(move |d| Box::pin(async move { d.snapshot(&name).await }))?;
+        let mut s = {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async { self.snapshot(&name).await })
+        }?;
         s.count_ids(table, query)
     }
 
     fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
         let name = table.to_owned();
-        let mut s = self.run(move |d| Box::pin(async move { d.snapshot(&name).await }))?;
+        let mut s = {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async { self.snapshot(&name).await })
+        }?;
         s.ids_after(table, after, limit)
     }
 }

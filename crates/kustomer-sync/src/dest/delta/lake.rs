@@ -154,6 +154,7 @@ impl LakeTable {
     }
 
     async fn bytes(&self, path: &str) -> Result<bytes::Bytes, SyncError> {
+        use object_store::ObjectStoreExt as _;
         let store = self.table.object_store();
         let p = deltalake_core::Path::parse(path).map_err(|e| err(format!("{}: {path}: {e}", self.name)))?;
         let got = store
