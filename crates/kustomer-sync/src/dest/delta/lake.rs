@@ -55,6 +55,10 @@ impl LakeTable {
     /// Opens `root/name` (which may not exist yet).
     pub async fn open(root: &Url, options: &HashMap<String, String>, name: &str) -> Result<Self, SyncError> {
         let url = root.join(&format!("{name}/")).map_err(|e| err(format!("{name}: {e}")))?;
+        // delta-rs refuses a local table location that does not exist yet.
+        if let Ok(path) = url.to_file_path() {
+            std::fs::create_dir_all(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        }
         let mut table = DeltaTableBuilder::from_url(url)
             .and_then(|b| b.with_storage_options(options.clone()).build())
             .map_err(|e| delta_err("open", name, e))?;
