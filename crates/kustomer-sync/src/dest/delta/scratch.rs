@@ -110,17 +110,18 @@ pub fn sort(def: &TableDef, delta: &[(String, arrow_schema::DataType)], batches:
     rows(&scratch, &def, key)
 }
 
-/// A definition for a table known only by its Delta schema.
+/// A definition for a table known only by its Delta schema: no key is
+/// declared (which columns form it is not in the schema; the rows are
+/// already the table's).
 pub fn def_of(name: &str, columns: &[(String, arrow_schema::DataType)]) -> TableDef {
-    let has_id = columns.iter().any(|(n, _)| n == "id");
+    let first = columns.first().map_or_else(|| "id".to_owned(), |(n, _)| n.clone());
     TableDef {
         name: name.to_owned(),
         columns: columns.iter().map(|(n, t)| column_of(n, t)).collect(),
-        primary_key: if has_id { vec!["id".into()] } else { Vec::new() },
-        // Not a parent we can key: no primary key is declared for it.
-        parent: (!has_id).then(|| ParentKey {
+        primary_key: Vec::new(),
+        parent: Some(ParentKey {
             table: String::new(),
-            column: columns.first().map(|(n, _)| n.clone()).unwrap_or_default(),
+            column: first,
         }),
     }
 }
