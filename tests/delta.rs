@@ -11,11 +11,12 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use kustomer::sync::dest::delta::DeltaDestination;
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::dest::{self, DELETED_AT, SYNCED_AT};
+use kustomer::sync::dest::{self, Destination, DELETED_AT, SYNCED_AT};
 use kustomer::sync::{Engine, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
-use support::sim_client;
+use support::{sim_client, sync_example};
 
 const READ: &str = r#"
 import os, sys
@@ -139,4 +140,123 @@ async fn python_deltalake_reads_duckdbs_rows_on_s3() {
         return;
     }
     python_reads_duckdbs_rows(&format!("{bucket}/lake")).await;
+}
+
+// ------------------------------------------------------------ crash, resume
+
+/// The example on `dest`; a run meant to finish shows its errors.
+fn spawn(sim: &Simulator, dest: &str, finishes: bool) -> std::process::Child {
+    let stderr = if finishes {
+        std::process::Stdio::inherit()
+    } else {
+        std::process::Stdio::null()
+    };
+    Command::new(sync_example())
+        .args(["--base-url", &sim.base_url(), "--quiet", "--dest", dest])
+        .env("KUSTOMER_API_TOKEN", sim.token())
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
+/// Every table of a lake (bookkeeping left out) as sorted rows of text,
+/// columns by name, the run instants left out.
+fn lake_rows(spec: &str, names: &[String]) -> Vec<(String, Vec<String>)> {
+    let mut lake = DeltaDestination::open(spec).unwrap();
+    names
+        .iter()
+        .map(|t| {
+            let db = lake.read_table(t).unwrap();
+            let conn = db.connection();
+            let mut stmt = conn
+                .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY column_name")
+                .unwrap();
+            let cols: Vec<String> = stmt
+                .query_map([t], |r| r.get::<_, String>(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .filter(|c| c != SYNCED_AT && c != DELETED_AT)
+                .map(|c| format!("coalesce(\"{c}\"::VARCHAR, '∅')"))
+                .collect();
+            let sql = format!("SELECT concat_ws('|', {}) FROM \"{t}\" ORDER BY 1", cols.join(", "));
+            let mut stmt = conn.prepare(&sql).unwrap();
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+            (t.clone(), rows.map(Result::unwrap).collect())
+        })
+        .collect()
+}
+
+/// The sync example, killed with SIGKILL at seeded random moments and
+/// restarted each time, leaves the lake equal to one clean run's
+/// (`KUSTOMER_CRASH_KILLS`, default 8).
+async fn killed_runs_end_equal_to_a_clean_run(crashed: &str, clean: &str) {
+    let kills: u64 = std::env::var("KUSTOMER_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize {
+            customers: 150,
+            conversations: 300,
+            messages: 1_000,
+            notes: 200,
+            companies: 20,
+            kobjects: 100,
+            ..OrgSize::demo()
+        },
+        org_rate_limit: Some(60_000),
+        search_rate_limit: Some(6_000),
+        latency: std::time::Duration::from_micros(300)..std::time::Duration::from_millis(2),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let mut seed = 0x5eed_de17_a000_0001u64;
+    let mut killed_mid_run = 0;
+    for _ in 0..kills {
+        let mut child = spawn(&sim, crashed, false);
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        tokio::time::sleep(std::time::Duration::from_millis(300 + seed % 2_500)).await;
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed_mid_run += 1;
+        }
+        child.wait().unwrap();
+    }
+    assert!(killed_mid_run >= kills / 2, "only {killed_mid_run} kills landed mid-run");
+    assert!(spawn(&sim, crashed, true).wait().unwrap().success(), "the resumed run failed");
+    assert!(spawn(&sim, clean, true).wait().unwrap().success(), "the clean run failed");
+    let mut names: Vec<String> = Vec::new();
+    let mut clean_lake = DeltaDestination::open(clean).unwrap();
+    for t in ["customers", "conversations", "messages", "notes", "companies"] {
+        assert!(clean_lake.row_count(t).unwrap() > 0, "{t} is empty");
+    }
+    names.extend(clean_lake.list_tables().unwrap().into_iter().filter(|n| !n.starts_with('_')));
+    assert!(names.len() > 100, "{names:?}");
+    names.sort();
+    let (a, b) = (lake_rows(clean, &names), lake_rows(crashed, &names));
+    let mut compared = 0;
+    for ((t, want), (_, got)) in a.iter().zip(&b) {
+        assert_eq!(got, want, "{t}: the crashed lake differs from the clean one");
+        compared += want.len();
+    }
+    assert!(compared > 2_000, "only {compared} rows compared");
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_runs_on_local_disk_end_equal_to_a_clean_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |n: &str| format!("delta://{}", dir.path().join(n).display());
+    killed_runs_end_equal_to_a_clean_run(&at("crashed"), &at("clean")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_runs_on_s3_end_equal_to_a_clean_run() {
+    let Some(bucket) = support::s3::bucket("crash") else { return };
+    killed_runs_end_equal_to_a_clean_run(&format!("{bucket}/crashed"), &format!("{bucket}/clean")).await;
 }

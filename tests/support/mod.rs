@@ -247,7 +247,12 @@ pub fn assert_live_equals_simulator(dest: &DuckDbDestination, sim: &Simulator) {
 
 /// The `sync` example's binary (`cargo test` builds it beside the tests:
 /// target/<profile>/deps/<test>-… → target/<profile>/examples/sync).
+/// `KUSTOMER_SYNC_EXAMPLE` names another binary (a copy, when several
+/// worktrees share one target directory and rebuild the example in turn).
 pub fn sync_example() -> std::path::PathBuf {
+    if let Some(p) = std::env::var_os("KUSTOMER_SYNC_EXAMPLE") {
+        return p.into();
+    }
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(std::path::Path::parent).unwrap();
     let path = dir

@@ -184,6 +184,28 @@ impl DeltaDestination {
         }
     }
 
+    /// The tables under the root (the directories holding a Delta log).
+    pub fn list_tables(&mut self) -> Result<Vec<String>, SyncError> {
+        use object_store::ObjectStoreExt as _;
+        let root = self.root.clone();
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async move {
+            let store = deltalake_core::logstore::store_for(&root, std::iter::empty::<(String, String)>())
+                .map_err(|e| err(format!("list tables: {e}")))?;
+            let listed = store
+                .list_with_delimiter(None)
+                .await
+                .map_err(|e| err(format!("list tables: {e}")))?;
+            let mut names: Vec<String> = listed
+                .common_prefixes
+                .iter()
+                .filter_map(|p| p.parts().last().map(|s| s.as_ref().to_owned()))
+                .collect();
+            names.sort();
+            Ok(names)
+        })
+    }
+
     /// The URL of table `name`.
     pub fn table_url(&self, name: &str) -> String {
         format!("{}{name}", self.root)

@@ -62,9 +62,13 @@ impl LakeTable {
         let mut table = DeltaTableBuilder::from_url(url)
             .and_then(|b| b.with_storage_options(options.clone()).build())
             .map_err(|e| delta_err("open", name, e))?;
-        match table.load().await {
-            Ok(()) | Err(DeltaTableError::NotATable(_)) => {}
-            Err(e) => return Err(delta_err("load", name, e)),
+        // Loading a table with no log makes the kernel log an error: ask first.
+        let exists = (table.verify_deltatable_existence().await).map_err(|e| delta_err("open", name, e))?;
+        if exists {
+            match table.load().await {
+                Ok(()) | Err(DeltaTableError::NotATable(_)) => {}
+                Err(e) => return Err(delta_err("load", name, e)),
+            }
         }
         Ok(LakeTable {
             name: name.to_owned(),
@@ -79,6 +83,16 @@ impl LakeTable {
 
     /// Reads the newest version.
     pub async fn refresh(&mut self) -> Result<(), SyncError> {
+        if !self.exists() {
+            let found = (self.table.verify_deltatable_existence().await).map_err(|e| delta_err("open", &self.name, e))?;
+            if !found {
+                return Ok(());
+            }
+            return match self.table.load().await {
+                Ok(()) | Err(DeltaTableError::NotATable(_)) => Ok(()),
+                Err(e) => Err(delta_err("load", &self.name, e)),
+            };
+        }
         match self.table.update_state().await {
             Ok(()) | Err(DeltaTableError::NotATable(_)) => Ok(()),
             Err(e) => Err(delta_err("refresh", &self.name, e)),
