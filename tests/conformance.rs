@@ -862,7 +862,9 @@ async fn delta_gives_duckdbs_rows_after_every_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delta_on_s3_gives_duckdbs_rows_after_every_step() {
-    let Some(bucket) = support::s3::bucket("conformance") else { return };
+    let Some(bucket) = support::s3::bucket("conformance") else {
+        return;
+    };
     let want = reference().await;
     let got = run_scenario(&Target::Delta(format!("{bucket}/lake"))).await;
     assert_conforms("Delta on S3", want, &got, false);

@@ -31,7 +31,11 @@ pub fn bucket(test: &str) -> Option<String> {
     let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
     // moto does not check signatures: a bare PUT creates the bucket.
     let mut s = TcpStream::connect(host).unwrap_or_else(|e| panic!("KUSTOMER_TEST_S3={endpoint}: {e}"));
-    write!(s, "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "PUT /{name} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "create bucket {name}: {answer}");

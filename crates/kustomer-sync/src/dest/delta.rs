@@ -184,6 +184,12 @@ impl DeltaDestination {
         }
     }
 
+    /// How many data files table `name`'s current version has.
+    pub fn active_files(&mut self, name: &str) -> Result<usize, SyncError> {
+        let rt = self.rt.clone();
+        Self::block_on(&rt, async { Ok(self.table(name).await?.files()?.len()) })
+    }
+
     /// The tables under the root (the directories holding a Delta log).
     pub fn list_tables(&mut self) -> Result<Vec<String>, SyncError> {
         use object_store::ObjectStoreExt as _;
@@ -306,7 +312,12 @@ impl DeltaDestination {
     }
 
     /// Rewrites `_kustomer_state` with `stream`'s bookmark set (or removed).
-    async fn save_bookmark(&mut self, stream: &str, bookmark: Option<&str>, txn: Option<Transaction>) -> Result<(), SyncError> {
+    async fn save_bookmark(
+        &mut self,
+        stream: &str,
+        bookmark: Option<&str>,
+        txn: Option<Transaction>,
+    ) -> Result<(), SyncError> {
         self.ensure(&scratch::state_def()).await?;
         let t = self.table(STATE_TABLE).await?;
         let files = t.files()?;
@@ -352,7 +363,9 @@ impl DeltaDestination {
             return Ok(());
         }
         for name in names {
-            let Some(def) = self.defs.get(name).cloned() else { continue };
+            let Some(def) = self.defs.get(name).cloned() else {
+                continue;
+            };
             let t = self.table(name).await?;
             let files = t.files()?;
             if files.len() <= limit {
@@ -399,13 +412,13 @@ impl Destination for DeltaDestination {
     fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
         let tables = tables.clone();
         {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async {
                 for def in tables.all() {
                     self.ensure(def).await?;
                 }
                 Ok(())
-        })
+            })
         }
     }
 
@@ -420,8 +433,8 @@ impl Destination for DeltaDestination {
     fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
         let stream = stream.to_owned();
         {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
@@ -430,7 +443,7 @@ impl Destination for DeltaDestination {
                         other => return other,
                     }
                 }
-        })
+            })
         }
     }
 
@@ -439,8 +452,8 @@ impl Destination for DeltaDestination {
         let version = self.seq;
         let app = format!("kustomer/{}/{}", self.writer, batch.stream);
         {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async {
                 let mut attempt = 0;
                 let stats = loop {
                     attempt += 1;
@@ -478,15 +491,15 @@ impl Destination for DeltaDestination {
                     .collect();
                 self.compact(&names).await?;
                 Ok(stats)
-        })
+            })
         }
     }
 
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
         let name = table.to_owned();
         {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async {
                 let t = self.table(&name).await?;
                 let mut n = 0;
                 for f in t.files()? {
@@ -496,7 +509,7 @@ impl Destination for DeltaDestination {
                     };
                 }
                 Ok(n)
-        })
+            })
         }
     }
 
@@ -504,8 +517,8 @@ impl Destination for DeltaDestination {
         let Some(hours) = self.vacuum_hours else { return Ok(()) };
         let names: Vec<String> = self.tables.keys().cloned().collect();
         {
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async {
+            let rt = self.rt.clone();
+            Self::block_on(&rt, async {
                 for name in names {
                     let t = self.table(&name).await?;
                     let vacuumed = t
@@ -518,7 +531,7 @@ impl Destination for DeltaDestination {
                     t.table = vacuumed.0;
                 }
                 Ok(())
-        })
+            })
         }
     }
 

@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use arrow_array::{
-    new_null_array, Array, ArrayRef, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
-};
+use arrow_array::{new_null_array, Array, ArrayRef, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use deltalake_core::arrow as a59;
 

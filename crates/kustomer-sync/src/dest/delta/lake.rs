@@ -54,7 +54,9 @@ pub struct LakeTable {
 impl LakeTable {
     /// Opens `root/name` (which may not exist yet).
     pub async fn open(root: &Url, options: &HashMap<String, String>, name: &str) -> Result<Self, SyncError> {
-        let url = root.join(&format!("{name}/")).map_err(|e| err(format!("{name}: {e}")))?;
+        let url = root
+            .join(&format!("{name}/"))
+            .map_err(|e| err(format!("{name}: {e}")))?;
         // delta-rs refuses a local table location that does not exist yet.
         if let Ok(path) = url.to_file_path() {
             std::fs::create_dir_all(&path).map_err(|e| err(format!("{}: {e}", path.display())))?;
@@ -84,7 +86,8 @@ impl LakeTable {
     /// Reads the newest version.
     pub async fn refresh(&mut self) -> Result<(), SyncError> {
         if !self.exists() {
-            let found = (self.table.verify_deltatable_existence().await).map_err(|e| delta_err("open", &self.name, e))?;
+            let found =
+                (self.table.verify_deltatable_existence().await).map_err(|e| delta_err("open", &self.name, e))?;
             if !found {
                 return Ok(());
             }
@@ -292,7 +295,10 @@ impl LakeTable {
         let props = CommitProperties::default()
             .with_application_transactions(txn.into_iter().collect())
             .with_max_retries(0);
-        let snap = self.table.snapshot().map_err(|e| delta_err("snapshot", &self.name, e))?;
+        let snap = self
+            .table
+            .snapshot()
+            .map_err(|e| delta_err("snapshot", &self.name, e))?;
         let done = CommitBuilder::from(props)
             .with_actions(actions)
             .build(Some(snap), self.table.log_store(), op)

@@ -44,7 +44,12 @@ pub fn add_columns(scratch: &DuckDbDestination, def: &TableDef, extra: &[Column]
 }
 
 /// Appends Delta rows (arrow 60, any column order) to `def`'s table.
-pub fn load(scratch: &DuckDbDestination, def: &TableDef, extra: &[Column], batches: &[RecordBatch]) -> Result<(), SyncError> {
+pub fn load(
+    scratch: &DuckDbDestination,
+    def: &TableDef,
+    extra: &[Column],
+    batches: &[RecordBatch],
+) -> Result<(), SyncError> {
     if batches.iter().all(|b| b.num_rows() == 0) {
         return Ok(());
     }
@@ -94,7 +99,12 @@ pub fn rows(scratch: &DuckDbDestination, def: &TableDef, key: &str) -> Result<Ve
 }
 
 /// `batches` of table `def` sorted by `key` (a compaction's output).
-pub fn sort(def: &TableDef, delta: &[(String, arrow_schema::DataType)], batches: &[RecordBatch], key: &str) -> Result<Vec<RecordBatch>, SyncError> {
+pub fn sort(
+    def: &TableDef,
+    delta: &[(String, arrow_schema::DataType)],
+    batches: &[RecordBatch],
+    key: &str,
+) -> Result<Vec<RecordBatch>, SyncError> {
     let mut scratch = DuckDbDestination::in_memory()?;
     let mut def = def.clone();
     // No key to enforce: the rows are already the table's.
