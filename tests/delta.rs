@@ -292,7 +292,7 @@ async fn killed_runs_on_s3_end_equal_to_a_clean_run() {
 /// Two writers (a poll and a webhook receiver) commit to the same tables at
 /// once: every commit that loses a race is recomputed, none is lost, and
 /// the newest copy of each record wins.
-async fn concurrent_writers_lose_nothing(spec: &str) {
+fn concurrent_writers_lose_nothing(spec: &str) {
     use support::things::{thing, things};
     let tables = things();
     let mut a = DeltaDestination::open(spec).unwrap();

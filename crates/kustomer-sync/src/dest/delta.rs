@@ -192,7 +192,6 @@ impl DeltaDestination {
 
     /// The tables under the root (the directories holding a Delta log).
     pub fn list_tables(&mut self) -> Result<Vec<String>, SyncError> {
-        use object_store::ObjectStoreExt as _;
         let root = self.root.clone();
         let rt = self.rt.clone();
         Self::block_on(&rt, async move {
@@ -205,7 +204,7 @@ impl DeltaDestination {
             let mut names: Vec<String> = listed
                 .common_prefixes
                 .iter()
-                .filter_map(|p| p.parts().last().map(|s| s.as_ref().to_owned()))
+                .filter_map(|p| p.parts().next_back().map(|s| s.as_ref().to_owned()))
                 .collect();
             names.sort();
             Ok(names)
@@ -305,7 +304,9 @@ impl DeltaDestination {
                 continue;
             }
             let txn = Transaction::new(app, version);
-            let t = self.table(&def.name).await?;
+            // The version the rows were read at, not a newer one: a commit
+            // since then must fail this one (and the batch is recomputed).
+            let t = self.tables.get_mut(&def.name).expect("opened above");
             t.commit(&files, out, Some(&key), Some(txn), true).await?;
         }
         Ok(stats)

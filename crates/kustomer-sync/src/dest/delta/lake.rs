@@ -27,8 +27,15 @@ pub fn err(msg: impl std::fmt::Display) -> SyncError {
 pub const CONFLICT: &str = "delta: commit conflict";
 
 fn delta_err(what: &str, table: &str, e: DeltaTableError) -> SyncError {
+    use deltalake_core::kernel::transaction::TransactionError as T;
+    let lost_race = matches!(
+        &e,
+        DeltaTableError::Transaction {
+            source: T::VersionAlreadyExists(_) | T::MaxCommitAttempts(_) | T::CommitConflict(_)
+        }
+    ) || matches!(&e, DeltaTableError::VersionAlreadyExists(_));
     let msg = e.to_string();
-    if msg.contains("already exists") || msg.contains("ommit attempts") || msg.contains("onflict") {
+    if lost_race {
         return SyncError::Destination(format!("{CONFLICT}: {table}: {what}: {msg}"));
     }
     err(format!("{table}: {what}: {msg}"))
