@@ -105,13 +105,17 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
     let wall = started.elapsed();
     anyhow::ensure!(report.is_success(), "the sync failed:\n{report}");
     let mut loaded = 0;
-    for t in TABLES {
+    for (t, kind) in TABLES.into_iter().zip(KINDS) {
         let n: i64 = dest
             .connection()
             .query_row(&format!("SELECT count(*) FROM {t} WHERE NOT _deleted"), [], |r| {
                 r.get(0)
             })?;
         loaded += n;
+        let live = sim.with_org(|org| org.live_records(kind).len()) as i64;
+        if n != live {
+            println!("  {t}: {n} loaded of {live} live");
+        }
     }
     Ok(Run {
         loaded,
