@@ -105,13 +105,17 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
     let wall = started.elapsed();
     anyhow::ensure!(report.is_success(), "the sync failed:\n{report}");
     let mut loaded = 0;
-    for t in TABLES {
+    for (t, kind) in TABLES.into_iter().zip(KINDS) {
         let n: i64 = dest
             .connection()
             .query_row(&format!("SELECT count(*) FROM {t} WHERE NOT _deleted"), [], |r| {
                 r.get(0)
             })?;
         loaded += n;
+        let live = sim.with_org(|org| org.live_records(kind).len()) as i64;
+        if n != live {
+            println!("  {t}: {n} loaded of {live} live");
+        }
     }
     Ok(Run {
         loaded,
@@ -189,10 +193,13 @@ async fn main() -> anyhow::Result<()> {
     }
     let r = first_load(&args, &sim, FirstLoadMode::Lists).await?;
     report("both", &r);
+    // Under the real limits most records are read on the org budget, so the
+    // run is judged against the larger of its own two floors.
+    let floor = (r.searches as f64 / search_rate).max(r.requests as f64 / org_rate);
     println!(
-        "search-only floor for all {live} records: {search_only_floor:.1} s; both budgets: wall {:.1} s = {:.2} × that floor (target ≤ 0.40)",
+        "wall {:.1} s = {:.2} × the larger of its budgets' floors ({floor:.1} s); reading every record by search alone would take {search_only_floor:.1} s",
         r.wall.as_secs_f64(),
-        r.wall.as_secs_f64() / search_only_floor
+        r.wall.as_secs_f64() / floor.max(f64::MIN_POSITIVE)
     );
     sim.shutdown().await;
     Ok(())

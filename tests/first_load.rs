@@ -387,3 +387,57 @@ async fn an_org_past_the_ten_thousand_record_window_loads_completely() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_past_the_window_come_through_their_conversations() {
+    let sim = Simulator::start(SimConfig {
+        size: OrgSize {
+            customers: 300,
+            conversations: 2_500,
+            messages: 30_000,
+            notes: 10,
+            companies: 10,
+            kobjects: 10,
+            ..OrgSize::tiny()
+        },
+        history_days: 1825,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (old, _) = older_than_window(&sim, Kind::Message);
+    assert!(old > 12_000, "only {old} messages older than two years");
+    let dir = tempfile::tempdir().unwrap();
+    let dest = DuckDbDestination::open(dir.path().join("threads.duckdb")).unwrap();
+    let opts = SyncOptions {
+        tables: Some(vec!["conversations".into(), "messages".into()]),
+        exclude_tables: DETAIL.map(String::from).to_vec(),
+        ..SyncOptions::default()
+    };
+    let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
+    assert!(report.is_success(), "{report}");
+    support::assert_entity::<kustomer::models::Message>(&dest, &sim, Kind::Message, false, &[]);
+    support::assert_entity::<kustomer::models::Conversation>(&dest, &sim, Kind::Conversation, false, &[]);
+    let stats = sim.stats();
+    let threads = stats
+        .by_family
+        .get("GET /v1/conversations/{id}/messages")
+        .copied()
+        .unwrap_or(0);
+    let by_id = stats.by_family.get("GET /v1/messages/{id}").copied().unwrap_or(0);
+    // By id: only the messages of deleted conversations (their threads are gone).
+    let orphans = sim.with_org(|o| {
+        let live: std::collections::HashSet<String> = (o.live_records(Kind::Conversation).iter())
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect();
+        (o.live_records(Kind::Message).iter())
+            .filter(|m| !live.contains(m["relationships"]["conversation"]["data"]["id"].as_str().unwrap_or("")))
+            .count() as u64
+    });
+    assert!(threads > 0, "read per conversation: {:?}", stats.by_family);
+    assert!(
+        by_id <= orphans,
+        "{by_id} by id, {orphans} messages of deleted conversations"
+    );
+    sim.shutdown().await;
+}

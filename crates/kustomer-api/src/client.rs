@@ -181,6 +181,7 @@ impl ClientBuilder {
                 jitter: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
             }),
             scope: None,
+            background: false,
         })
     }
 }
@@ -232,6 +233,8 @@ struct Scope {
 pub struct Client {
     inner: Arc<Inner>,
     scope: Option<Arc<Scope>>,
+    /// Takes only the org slots other requests leave unused ([`Client::background`]).
+    background: bool,
 }
 
 struct Inner {
@@ -283,6 +286,17 @@ impl Client {
         self.inner.stats.snapshot()
     }
 
+    /// A clone whose requests take only the org-budget slots that requests of
+    /// the other clones leave unused: work that must never slow the rest
+    /// down (the sync's detail backfill). Shares everything else, its scope
+    /// included. Search requests are paced as usual.
+    pub fn background(&self) -> Client {
+        Client {
+            background: true,
+            ..self.clone()
+        }
+    }
+
     /// A clone that also counts its requests into counters of its own, read with
     /// [`Client::scope_stats`]; everything else (pool, budgets, the global
     /// [`Client::stats`]) stays shared. Its clones share the scope. A scope opened
@@ -297,6 +311,7 @@ impl Client {
                 stats: StatsInner::default(),
                 parent: self.scope.clone(),
             })),
+            background: self.background,
         }
     }
 
@@ -362,6 +377,7 @@ impl Client {
                 jitter: AtomicU64::new((inner.jitter.load(Ordering::Relaxed) ^ 0x5DEE_CE66_D1CE_4E5B) | 1),
             }),
             scope: self.scope.clone(),
+            background: self.background,
         })
     }
 
@@ -427,7 +443,7 @@ impl Client {
         let mut throttled = 0u32;
         loop {
             attempt += 1;
-            self.inner.governor.acquire(kind).await;
+            self.inner.governor.acquire(kind, self.background).await;
             self.count(|s| &s.requests);
             if kind == BudgetKind::Search {
                 self.count(|s| &s.search_requests);

@@ -124,6 +124,24 @@ impl Budget {
             .map_or(earliest, |early| early.max(earliest))
     }
 
+    /// Reserves a slot now if nothing is scheduled ahead of it (the budget
+    /// is idle: no foreground request waits), else says when to ask again.
+    /// Background work (the detail backfill) only takes what the foreground
+    /// leaves unused, and earns no burst credit.
+    pub(crate) fn reserve_idle(&self) -> Result<(), Instant> {
+        let now = Instant::now();
+        let mut s = self.lock();
+        let earliest = s.paused_until.map_or(now, |p| p.max(now));
+        if s.next > earliest {
+            return Err(s.next);
+        }
+        if earliest > now {
+            return Err(earliest);
+        }
+        s.next = now + s.interval;
+        Ok(())
+    }
+
     /// Follows the server's `x-ratelimit-limit` when it differs from ours.
     pub(crate) fn observe_limit(&self, limit: u32) {
         let mut s = self.lock();
@@ -193,12 +211,20 @@ impl Governor {
         }
     }
 
-    /// Waits for a slot on the budgets `kind` draws on.
-    pub(crate) async fn acquire(&self, kind: BudgetKind) {
+    /// Waits for a slot on the budgets `kind` draws on; in the `background`,
+    /// only for an org slot the foreground leaves unused.
+    pub(crate) async fn acquire(&self, kind: BudgetKind, background: bool) {
         if kind == BudgetKind::Search {
             tokio::time::sleep_until(self.search.reserve()).await;
         }
-        tokio::time::sleep_until(self.org.reserve()).await;
+        if !background {
+            tokio::time::sleep_until(self.org.reserve()).await;
+            return;
+        }
+        while let Err(at) = self.org.reserve_idle() {
+            // The foreground may keep it busy: look again at least each interval.
+            tokio::time::sleep_until(at.min(Instant::now() + Duration::from_millis(50))).await;
+        }
     }
 
     pub(crate) fn budget(&self, kind: BudgetKind) -> &Budget {
@@ -214,6 +240,30 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
+    async fn the_background_takes_only_what_the_foreground_leaves() {
+        let g = Governor::new(RateLimits {
+            org_per_minute: 600,
+            search_per_minute: 100,
+            usage_ceiling: 1.0,
+        });
+        // The foreground books ten slots ahead (one every 100 ms).
+        let start = Instant::now();
+        for _ in 0..10 {
+            let _ = g.org.reserve();
+        }
+        g.acquire(BudgetKind::Org, true).await;
+        assert!(
+            Instant::now() - start >= Duration::from_millis(900),
+            "waited behind the foreground"
+        );
+        // Idle: at once.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let t = Instant::now();
+        g.acquire(BudgetKind::Org, true).await;
+        assert_eq!(Instant::now(), t);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn paces_to_the_ceiling() {
         let g = Governor::new(RateLimits {
             org_per_minute: 600,
@@ -222,7 +272,7 @@ mod tests {
         });
         let start = Instant::now();
         for _ in 0..31 {
-            g.acquire(BudgetKind::Org).await;
+            g.acquire(BudgetKind::Org, false).await;
         }
         // 300/min allowed → 200 ms apart; 31 requests span 30 intervals, the
         // first 1 s of which the fresh budget may take at once (6 requests).
@@ -231,12 +281,12 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let start = Instant::now();
         for _ in 0..11 {
-            g.acquire(BudgetKind::Org).await;
+            g.acquire(BudgetKind::Org, false).await;
         }
         assert_eq!(start.elapsed(), Duration::from_secs(1), "6 at once, then paced");
         let start = Instant::now();
         for _ in 0..4 {
-            g.acquire(BudgetKind::Search).await;
+            g.acquire(BudgetKind::Search, false).await;
         }
         // 30/min → 2 s apart; the first slot was free and the others start 1 s
         // early.

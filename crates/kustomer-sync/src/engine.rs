@@ -467,7 +467,6 @@ impl Engine {
             limit: Arc::new(Semaphore::new(self.options.max_concurrent_streams.max(1))),
         };
         let mut tasks = Vec::new();
-        let mut later = Vec::new();
         for ((stream, shaping), r) in streams.iter().cloned().zip(shapings).zip(&raw) {
             let name = stream.name().to_owned();
             if let Some(by) = loaded_by.get(name.as_str()) {
@@ -510,12 +509,8 @@ impl Engine {
                 hard_delete: self.options.hard_delete,
                 run_started: started_at,
             };
-            if stream.mode() == Mode::Update && ctx.details == DetailPass::Core {
-                later.push((tasks.len(), stream.clone(), run.clone(), ctx.clone()));
-            }
             tasks.push(launch.spawn(stream, run, ctx));
         }
-        let reader = IdReader { tx: tx.clone() };
         drop(tx);
 
         let mut reports = Vec::new();
@@ -525,30 +520,7 @@ impl Engine {
                     .map_err(|e| SyncError::Destination(format!("stream task: {e}")))?,
             );
         }
-        // The detail lists full reads left for later, once every stream's
-        // core tables are in.
-        let mut backfills = Vec::new();
-        for (i, stream, run, mut ctx) in later {
-            if unauthorized.is_set() || reports[i].error.is_some() || reports[i].skipped.is_some() {
-                continue;
-            }
-            let Ok(Some(bm)) = reader.bookmark(&run.name).await else {
-                continue;
-            };
-            if bm.details.is_some() {
-                ctx.bookmark = Some(bm);
-                ctx.details = DetailPass::Backfill;
-                ctx.client = client.scoped();
-                backfills.push((i, launch.spawn(stream, run, ctx)));
-            }
-        }
-        drop((launch, reader));
-        for (i, t) in backfills {
-            let r = t
-                .await
-                .map_err(|e| SyncError::Destination(format!("stream task: {e}")))?;
-            reports[i].absorb(r);
-        }
+        drop(launch);
         let (dest, written, write_error) = writer
             .await
             .map_err(|e| SyncError::Destination(format!("writer thread: {e}")))?;
@@ -714,7 +686,9 @@ struct Launch {
 
 impl Launch {
     /// Runs `stream` as a task once a slot is free; its report counts the
-    /// requests of `ctx.client` (a scope of its own).
+    /// requests of `ctx.client` (a scope of its own). Then, out of the slot,
+    /// the detail backfill a full read left, if any: in the background of
+    /// the org budget, so it never slows the core tables of any stream.
     fn spawn(
         &self,
         stream: Arc<dyn StreamDef>,
@@ -728,9 +702,23 @@ impl Launch {
             self.limit.clone(),
         );
         tokio::spawn(async move {
-            let _permit = limit.acquire_owned().await;
+            let permit = limit.acquire_owned().await;
             let scoped = ctx.client.clone();
-            let mut report = run_stream(stream, run, ctx, tx, progress, unauthorized).await;
+            let backfill = (stream.mode() == Mode::Update).then(|| (stream.clone(), run.clone(), ctx.clone()));
+            let reader = IdReader { tx: tx.clone() };
+            let mut report = run_stream(stream, run, ctx, tx.clone(), progress.clone(), unauthorized.clone()).await;
+            drop(permit);
+            if let Some((stream, run, mut ctx)) = backfill {
+                let fine = report.error.is_none() && report.skipped.is_none() && !unauthorized.is_set();
+                if let (true, Ok(Some(bm))) = (fine, reader.bookmark(&run.name).await) {
+                    if bm.details.is_some() {
+                        ctx.bookmark = Some(bm);
+                        ctx.details = DetailPass::Backfill;
+                        ctx.client = scoped.background();
+                        report.absorb(run_stream(stream, run, ctx, tx, progress, unauthorized).await);
+                    }
+                }
+            }
             report.client = scoped.scope_stats();
             report
         })

@@ -107,8 +107,9 @@ pub struct SyncOptions {
     pub first_load: crate::streams::FirstLoadMode,
     /// When a full read (a first load, a re-sync) reads the per-parent
     /// detail lists (events, times, forwards, attachments, drafts, merges:
-    /// one request per parent each): `after_core` (every stream's core
-    /// tables first, then the parents again by id with their details) or
+    /// one request per parent each): `after_core` (the core tables first,
+    /// then the parents again by id with their details, in the background
+    /// of the org budget so no core read waits for them) or
     /// `inline` (with each batch). Incremental runs read them inline.
     pub details: crate::streams::DetailsMode,
     /// Parents whose detail lists the backfill reads per stream and run;

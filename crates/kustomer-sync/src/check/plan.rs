@@ -197,12 +197,15 @@ fn search_rows(
             // The first load's three counts that decide it.
             r.search_requests += 3;
         }
-        if archived.is_some() && !per_parent {
+        if archived.is_some() && (!per_parent || *context == QueryContext::Message) {
             // The check by id: archive search enumerates the older ids (search
-            // the sliver before the split); what no list reached is fetched by id.
+            // the sliver before the split); what no list (or thread) reached
+            // is fetched by id.
             r.search_requests += keyset(older) + 1;
-            r.org_requests += beyond;
-            if beyond > 0 {
+            if !per_parent {
+                r.org_requests += beyond;
+            }
+            if beyond > 0 && !per_parent {
                 r.notes.push(format!(
                     "{beyond} records beyond the lists' reach are fetched by id (1 request each)"
                 ));
@@ -303,7 +306,7 @@ mod tests {
         ));
         let r = &search_rows("messages", Mode::Update, &QueryContext::Message, f, true, &none)[0];
         assert_eq!(r.org_requests, 1 + 100 + 5_000);
-        assert_eq!(r.search_requests, 2 + 1 + 25 + 3 + 1 + 9 + 3);
+        assert_eq!(r.search_requests, 2 + 1 + 25 + 3 + 51 + 1 + 9 + 3);
         // Fewer beyond the reach than old conversations: by id.
         let mut f = found(12_000, 12_000);
         f.old_parents = Some((

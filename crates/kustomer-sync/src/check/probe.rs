@@ -13,14 +13,15 @@ use crate::keyset::IdAt;
 use crate::streams::{role_for_path, ListSource, Probe, ProbeDetail};
 
 /// `meta.total` of a page (`data.len()` when absent, "at least" when more
-/// follow). A total of exactly [`RESULT_WINDOW`] may be capped: "at least".
+/// follow). A total of exactly [`RESULT_WINDOW`] may be capped: "at least";
+/// one past it was not.
 fn total_of<T>(page: &Page<T>) -> RecordCount {
     match page.meta.total.as_ref() {
         Some(t) => {
             let n = t.0.max(0) as u64;
             RecordCount {
                 n,
-                at_least: n >= u64::from(RESULT_WINDOW),
+                at_least: n == u64::from(RESULT_WINDOW),
             }
         }
         None => RecordCount {

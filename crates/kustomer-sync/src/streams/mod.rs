@@ -92,10 +92,11 @@ pub struct StreamContext {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum DetailsMode {
-    /// After every stream's core tables: a first load is useful (its core
-    /// tables complete) long before the detail tables finish, and they
-    /// never slow the core tables down. Costs one request more per parent
-    /// (read again by id with its details).
+    /// After the stream's core tables, in the background of the org budget
+    /// (only the slots the core reads of every stream leave unused): a first
+    /// load is useful (its core tables complete) long before the detail
+    /// tables finish, and they never slow the core tables down. Costs one
+    /// request more per parent (read again by id with its details).
     #[default]
     AfterCore,
     /// With each batch, as incremental runs always do.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use kustomer_api::search::Criterion;
+use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
@@ -49,6 +49,14 @@ impl FirstLoadPlan {
         let plan = self.clone();
         async_stream::try_stream! {
             let steps = match plan.per_parent_path(&bm).await? {
+                // Archive search can enumerate messages: the threads bring
+                // most of them, then the check by id finds the rest (those
+                // of deleted conversations, whose threads are gone) and
+                // what the org no longer has.
+                Some(path) if plan.context == QueryContext::Message => plan
+                    .reconcile_per_parent::<E>(bm.clone(), path)
+                    .chain(plan.reconcile_by_search::<E>(bm, false))
+                    .boxed(),
                 Some(path) => plan
                     .reconcile_by_search::<E>(bm.clone(), true)
                     .chain(plan.reconcile_per_parent::<E>(bm, path))
