@@ -41,7 +41,7 @@ struct Args {
     #[arg(long, conflicts_with = "simulate")]
     region: Option<String>,
     /// Where to load: a DuckDB file, `postgres://user:password@host:port/db[?schema=kustomer]`,
-    /// or `parquet://DIR`.
+    /// or Delta Lake (`delta:///DIR`, `s3://bucket/prefix`).
     #[arg(long, default_value = "kustomer.duckdb")]
     dest: String,
     /// DuckDB's memory limit (default 256MB), e.g. 96MB: lower trades load speed for
@@ -121,9 +121,16 @@ struct Args {
 
 /// `--dest`, with `--duckdb-memory-limit` applied when it names a DuckDB file.
 fn open_destination(args: &Args) -> Result<Box<dyn Destination>, String> {
-    let is_duckdb = !["postgres://", "postgresql://", "parquet://"]
-        .iter()
-        .any(|p| args.dest.starts_with(p));
+    let is_duckdb = ![
+        "postgres://",
+        "postgresql://",
+        "parquet://",
+        "delta://",
+        "file://",
+        "s3://",
+    ]
+    .iter()
+    .any(|p| args.dest.starts_with(p));
     match &args.duckdb_memory_limit {
         Some(limit) if is_duckdb => {
             let db = DuckDbDestination::open(&args.dest).map_err(|e| e.to_string())?;

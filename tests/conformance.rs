@@ -2,7 +2,7 @@
 //! scenario (initial load with history, updates, inserts and soft deletes,
 //! schema evolution, a run failing midway and its resumption, hard deletes,
 //! a re-sync after a purge) gives the same logical rows in DuckDB,
-//! PostgreSQL and Parquet.
+//! PostgreSQL and Delta Lake (on local disk and on S3).
 //!
 //! The scenario is defined once ([`steps`]): each step changes the
 //! simulator, then runs one sync with its options. Each destination gets its
@@ -13,16 +13,15 @@
 //! [`RunReport`]s, so new klass tables count too) as *logical rows*:
 //!
 //! - parent tables: live rows and soft-deleted rows (`_deleted = true`);
-//!   hard-deleted rows are absent (DuckDB, PostgreSQL) or tombstoned
-//!   (Parquet: a tombstone only carries keys and is no row);
+//!   hard-deleted rows are absent;
 //! - child, detail, klass and history tables: the rows current with their
-//!   parent (Parquet by the current-state rule of its module docs);
+//!   parent;
 //! - `_synced_at` and `_deleted_at` reduced to set / not set: they hold the
 //!   wall clock of the run that wrote them, which differs between two runs.
 //!
 //! DuckDB is the reference: after every successful step its tables equal the
-//! simulator's data (`assert_destination_equals_simulator`), and PostgreSQL's
-//! and Parquet's logical rows, bookmarks ([`Destination::bookmark`] of every
+//! simulator's data (`assert_destination_equals_simulator`), and the other
+//! destinations' logical rows, bookmarks ([`Destination::bookmark`] of every
 //! stream), parent ids ([`Destination::ids`]) and the run's report (per
 //! stream: records, inserted, updated, deleted, child rows) must equal
 //! DuckDB's, table by table.
@@ -31,12 +30,6 @@
 //! - PostgreSQL's `jsonb` stores JSON parsed (key order, whitespace,
 //!   duplicate keys): every destination's JSON is compared parsed
 //!   ([`Cmp::Json`] is canonical JSON).
-//! - Parquet's files carry `_seq`, which is not a column of any table
-//!   definition: the rows read are the definitions' columns only.
-//! - Parquet commits per run (in `finish`), DuckDB and PostgreSQL per batch:
-//!   after the failed run the lake still shows the previous step's state
-//!   (and bookmarks), and its resumed run writes what DuckDB's failed run had
-//!   already committed plus what DuckDB's resumed run writes.
 //! - Not the destinations' doing, but the engine's timing: how many batches
 //!   the failed run committed before failing (the engine groups batches that
 //!   queue up while the destination is busy), and how many second copies a
@@ -64,7 +57,6 @@ use kustomer::sync::{Engine, Mode, SyncError, SyncOptions};
 use kustomer::RunReport;
 use kustomer_sim::{Kind, Org, OrgSize, SimConfig, Simulator};
 use serde_json::json;
-use support::parquet::{manifests, parquet_rows};
 use support::pg::{pg_rows, PgSchema};
 use support::{assert_destination_equals_simulator_except, db_rows, sim_client, Cmp};
 
@@ -367,7 +359,6 @@ impl<D: Destination> Destination for Recording<D> {
 enum Target {
     DuckDb(PathBuf),
     Postgres(PgSchema),
-    Parquet(PathBuf),
     /// A `delta:///…` or `s3://…` location.
     Delta(String),
 }
@@ -377,7 +368,6 @@ impl Target {
         match self {
             Target::DuckDb(_) => "DuckDB",
             Target::Postgres(_) => "PostgreSQL",
-            Target::Parquet(_) => "Parquet",
             Target::Delta(_) => "Delta",
         }
     }
@@ -387,7 +377,6 @@ impl Target {
         match self {
             Target::DuckDb(path) => path.to_string_lossy().into_owned(),
             Target::Postgres(pg) => pg.url(),
-            Target::Parquet(dir) => format!("parquet://{}", dir.display()),
             Target::Delta(spec) => spec.clone(),
         }
     }
@@ -406,12 +395,6 @@ impl Target {
             Target::Postgres(pg) => defs
                 .iter()
                 .map(|d| (d.name.clone(), pg_rows(&pg.server, &pg.schema, d, "true")))
-                .collect(),
-            // Deleted rows included (soft deletes compare too); tombstones
-            // of hard deletes are never rows.
-            Target::Parquet(dir) => defs
-                .iter()
-                .map(|d| (d.name.clone(), parquet_rows(dir, d, true)))
                 .collect(),
             Target::Delta(spec) => {
                 let mut lake = DeltaDestination::open(spec).unwrap();
@@ -726,8 +709,8 @@ fn assert_same_report(
 }
 
 /// Asserts that `got` (a destination's snapshots) equals DuckDB's, step by
-/// step; `per_run` for a destination committing per run (Parquet).
-fn assert_conforms(dest: &str, want: &[Snapshot], got: &[Snapshot], per_run: bool) {
+/// step.
+fn assert_conforms(dest: &str, want: &[Snapshot], got: &[Snapshot]) {
     assert_eq!(got.len(), want.len());
     let none = BTreeMap::new();
     for (i, (w, g)) in want.iter().zip(got).enumerate() {
@@ -739,10 +722,7 @@ fn assert_conforms(dest: &str, want: &[Snapshot], got: &[Snapshot], per_run: boo
             g.error
         );
         if w.error.is_some() {
-            if per_run {
-                // Nothing of a run that did not finish is visible.
-                assert_same_state(dest, step, &want[i - 1], g);
-            } else if g.committed == w.committed {
+            if g.committed == w.committed {
                 // The same prefix of the run committed: the same state.
                 assert_same_state(dest, step, w, g);
             } else {
@@ -755,15 +735,10 @@ fn assert_conforms(dest: &str, want: &[Snapshot], got: &[Snapshot], per_run: boo
             continue;
         }
         assert_same_state(dest, step, w, g);
-        // After a failed run: what it committed counts with the resumed run
-        // (in the lake, nothing of it was).
+        // After a failed run: what it committed counts with the resumed run.
         let resumed = i > 0 && want[i - 1].error.is_some();
         let w_carry = if resumed { &want[i - 1].committed } else { &none };
-        let g_carry = if resumed && !per_run {
-            &got[i - 1].committed
-        } else {
-            &none
-        };
+        let g_carry = if resumed { &got[i - 1].committed } else { &none };
         assert_same_report(dest, (w, w_carry), (g, g_carry));
     }
 }
@@ -830,26 +805,7 @@ async fn postgres_gives_duckdbs_rows_after_every_step() {
     let Some(pg) = PgSchema::new("conformance") else { return };
     let want = reference().await;
     let got = run_scenario(&Target::Postgres(pg)).await;
-    assert_conforms("PostgreSQL", want, &got, false);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn parquet_gives_duckdbs_rows_after_every_step() {
-    let dir = tempfile::tempdir().unwrap();
-    let lake = dir.path().join("lake");
-    let want = reference().await;
-    let got = run_scenario(&Target::Parquet(lake.clone())).await;
-    assert_conforms("Parquet", want, &got, true);
-    // The hard deletes of step 6 are tombstones, not rows.
-    let ms = manifests(&lake);
-    assert_eq!(ms.len(), steps().len() - 1, "one manifest per committed run");
-    let hard = &ms[4];
-    for table in ["customers", "notes", "tags", "users"] {
-        assert!(
-            hard.tables.get(table).is_some_and(|t| !t.tombstones.is_empty()),
-            "no tombstone in {table}"
-        );
-    }
+    assert_conforms("PostgreSQL", want, &got);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -857,7 +813,7 @@ async fn delta_gives_duckdbs_rows_after_every_step() {
     let dir = tempfile::tempdir().unwrap();
     let want = reference().await;
     let got = run_scenario(&Target::Delta(format!("delta://{}", dir.path().join("lake").display()))).await;
-    assert_conforms("Delta", want, &got, false);
+    assert_conforms("Delta", want, &got);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -867,5 +823,5 @@ async fn delta_on_s3_gives_duckdbs_rows_after_every_step() {
     };
     let want = reference().await;
     let got = run_scenario(&Target::Delta(format!("{bucket}/lake"))).await;
-    assert_conforms("Delta on S3", want, &got, false);
+    assert_conforms("Delta on S3", want, &got);
 }

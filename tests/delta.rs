@@ -19,7 +19,7 @@ use kustomer_sim::{OrgSize, SimConfig, Simulator};
 use support::{sim_client, sync_example};
 
 const READ: &str = r#"
-import os, sys
+import json, os, sys
 import pyarrow as pa, pyarrow.parquet as pq
 from deltalake import DeltaTable
 out, root, names = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -28,7 +28,13 @@ if root.startswith("s3://"):
     opts = {k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")}
     opts["AWS_ALLOW_HTTP"] = "true"
 for name in names:
-    t = DeltaTable(root.rstrip("/") + "/" + name, storage_options=opts).to_pyarrow_table()
+    dt = DeltaTable(root.rstrip("/") + "/" + name, storage_options=opts)
+    # The meanings the data dictionary gave the table and its fields.
+    about = {"table": dt.metadata().description,
+             "columns": {f.name: f.metadata.get("comment") for f in dt.schema().fields}}
+    with open(os.path.join(out, name + ".json"), "w") as f:
+        json.dump(about, f)
+    t = dt.to_pyarrow_table()
     # Naive UTC timestamps, as DuckDB's TIMESTAMP columns hold them.
     fields = [pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f for f in t.schema]
     pq.write_table(t.cast(pa.schema(fields)), os.path.join(out, name + ".parquet"))
@@ -86,8 +92,41 @@ async fn python_reads_duckdbs_rows(lake: &str) {
     let mut compared = 0;
     for t in &tables {
         compared += assert_same_rows(&reference, t, &out.join(format!("{t}.parquet")));
+        assert_same_comments(&reference, t, &out.join(format!("{t}.json")));
     }
     assert!(compared > 100, "only {compared} rows compared");
+}
+
+/// The Delta table `t` carries DuckDB's comments: its description and each
+/// field's `comment` metadata.
+fn assert_same_comments(db: &DuckDbDestination, t: &str, file: &Path) {
+    let about: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let conn = db.connection();
+    let table: Option<String> = conn
+        .query_row("SELECT comment FROM duckdb_tables() WHERE table_name = ?", [t], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(
+        table.as_deref().is_some_and(|c| !c.is_empty()),
+        "{t}: DuckDB has no comment"
+    );
+    assert_eq!(about["table"].as_str(), table.as_deref(), "{t}: description");
+    let mut stmt = conn
+        .prepare("SELECT column_name, comment FROM duckdb_columns() WHERE table_name = ?")
+        .unwrap();
+    let columns: Vec<(String, Option<String>)> = stmt
+        .query_map([t], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for (column, comment) in columns {
+        assert_eq!(
+            about["columns"][&column].as_str(),
+            comment.as_deref(),
+            "{t}.{column}: comment"
+        );
+    }
 }
 
 /// DuckDB's table `t` and the parquet file Python wrote hold the same rows

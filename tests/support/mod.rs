@@ -7,8 +7,6 @@ pub mod pg;
 #[allow(dead_code)]
 pub mod s3;
 
-pub mod parquet;
-
 pub mod things;
 
 use std::collections::BTreeMap;

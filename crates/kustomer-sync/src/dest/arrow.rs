@@ -1,5 +1,5 @@
 //! Rows as Arrow record batches: the one mapping from logical types to Arrow
-//! types, shared by DuckDB's bulk appender and Parquet files.
+//! types, for DuckDB's bulk appender (and, through it, Delta's files).
 //!
 //! Column-major: each column is built in one pass over the rows with a typed
 //! builder, so a batch costs a handful of allocations per column instead of

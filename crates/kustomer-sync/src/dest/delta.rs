@@ -245,7 +245,15 @@ impl DeltaDestination {
 
     async fn ensure(&mut self, def: &TableDef) -> Result<(), SyncError> {
         let schema = bridge::delta_schema(&super::arrow::schema(def, Some("UTC")));
-        self.table(&def.name).await?.ensure(&schema).await?;
+        // The data dictionary's meanings, as Spark and Databricks show them:
+        // the table's `description` and each field's `comment` metadata.
+        let comments: HashMap<String, String> = def
+            .columns
+            .iter()
+            .filter_map(|c| Some((c.name.clone(), super::sql::column_comment(def, c)?)))
+            .collect();
+        let about = crate::docs::table_doc(def);
+        self.table(&def.name).await?.ensure(&schema, &comments, &about).await?;
         self.defs.insert(def.name.clone(), def.clone());
         Ok(())
     }

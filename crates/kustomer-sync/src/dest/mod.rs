@@ -1,14 +1,12 @@
 //! Destinations: where rows land. Every destination implements
 //! [`Destination`]; the engine never knows which one it writes to.
 
-#[cfg(any(feature = "duckdb", feature = "parquet"))]
+#[cfg(feature = "duckdb")]
 pub mod arrow;
 #[cfg(feature = "delta")]
 pub mod delta;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
-#[cfg(feature = "parquet")]
-pub mod parquet;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(any(feature = "duckdb", feature = "postgres"))]
@@ -245,7 +243,7 @@ pub trait Destination: Send + 'static {
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError>;
     /// Called once at the end of a run, after every batch (and the run's
     /// `_sync_runs` rows) was written. A destination that commits per run
-    /// rather than per batch (Parquet) makes the run visible here.
+    /// at the end of a run (Delta's vacuum) does it here.
     fn finish(&mut self) -> Result<(), SyncError> {
         Ok(())
     }
@@ -314,7 +312,7 @@ impl Destination for Box<dyn Destination> {
 
 /// Opens the destination a `--dest` value names:
 /// `postgres://…` (or `postgresql://…`; schema `kustomer` unless the URL
-/// has `?schema=NAME`), `parquet://DIR`, Delta Lake (`delta:///DIR`,
+/// has `?schema=NAME`), Delta Lake (`delta:///DIR`,
 /// `file:///DIR`, `s3://bucket/prefix`), or else a DuckDB file path.
 /// Each form needs its cargo feature.
 pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
@@ -330,14 +328,11 @@ pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
         #[cfg(not(feature = "postgres"))]
         return Err(missing("postgres"));
     }
-    if let Some(dir) = spec.strip_prefix("parquet://") {
-        #[cfg(feature = "parquet")]
-        return Ok(Box::new(parquet::ParquetDestination::open(dir)?));
-        #[cfg(not(feature = "parquet"))]
-        return Err({
-            let _ = dir;
-            missing("parquet")
-        });
+    if spec.starts_with("parquet://") {
+        // The change-file format of earlier releases: Delta replaced it.
+        return Err(SyncError::Config(format!(
+            "--dest {spec}: the Parquet change-file destination was replaced by Delta Lake: use delta:///DIR"
+        )));
     }
     if ["delta://", "file://", "s3://"].iter().any(|p| spec.starts_with(p)) {
         #[cfg(feature = "delta")]

@@ -36,15 +36,15 @@ pub fn postgres(ty: LogicalType) -> &'static str {
     }
 }
 
-/// The lake's (Parquet's) type, as Arrow names it; JSON is a string marked
-/// `logical_type = json` in the field's metadata.
+/// The lake's type, as Delta's schema names it (timestamps are UTC
+/// microseconds; JSON is its text).
 pub fn lake(ty: LogicalType) -> &'static str {
     match ty {
-        LogicalType::BigInt => "int64",
+        LogicalType::BigInt => "long",
         LogicalType::Double => "double",
         LogicalType::Boolean => "boolean",
-        LogicalType::Timestamp => "timestamp[us, UTC]",
-        LogicalType::Json => "string (json)",
+        LogicalType::Timestamp => "timestamp",
+        LogicalType::Json => "string (JSON)",
         _ => "string",
     }
 }

@@ -79,7 +79,7 @@ pub fn table_section(t: &TableEntry) -> String {
         let _ = write!(out, " Only with the `{o}` option.");
     }
     let _ = write!(out, " Written by the `{}` stream.\n\n", t.stream);
-    out.push_str("| column | DuckDB | PostgreSQL | lake (Parquet) | null | meaning | API source |\n");
+    out.push_str("| column | DuckDB | PostgreSQL | Delta Lake | null | meaning | API source |\n");
     out.push_str("|---|---|---|---|---|---|---|\n");
     for c in &t.columns {
         let _ = writeln!(

@@ -60,7 +60,7 @@ pub struct ColumnEntry {
     pub duckdb: String,
     /// PostgreSQL type.
     pub postgres: String,
-    /// The lake's (Parquet's) type.
+    /// The lake's (Delta Lake's) type.
     pub lake: String,
     /// Whether it may be NULL.
     pub nullable: bool,

@@ -122,18 +122,32 @@ impl LakeTable {
             .collect())
     }
 
-    /// Creates the table or adds the columns of `schema` it lacks (never drops).
-    pub async fn ensure(&mut self, schema: &Schema) -> Result<(), SyncError> {
+    /// Creates the table or adds the columns of `schema` it lacks (never
+    /// drops), new columns commented from `comments`, a new table described
+    /// by `about`.
+    pub async fn ensure(
+        &mut self,
+        schema: &Schema,
+        comments: &HashMap<String, String>,
+        about: &str,
+    ) -> Result<(), SyncError> {
         let fields: Vec<StructField> = schema
             .fields()
             .iter()
-            .map(|f| StructField::new(f.name(), delta_type(f.data_type()), true))
+            .map(|f| {
+                let field = StructField::new(f.name(), delta_type(f.data_type()), true);
+                match comments.get(f.name()) {
+                    Some(c) => field.with_metadata([("comment", c.as_str())]),
+                    None => field,
+                }
+            })
             .collect();
         if !self.exists() {
             let created = self
                 .table
                 .create()
                 .with_columns(fields.clone())
+                .with_comment(about)
                 .with_save_mode(SaveMode::Ignore)
                 // txn entries of finished writers expire (each writer has its own app ids).
                 .with_configuration_property(
