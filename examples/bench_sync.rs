@@ -5,6 +5,7 @@
 //! cargo run --release --example bench_sync
 //! cargo run --release --example bench_sync -- --rate-limit 1000 --latency-ms 50-200 --scale 2
 //! cargo run --release --example bench_sync -- --load-rows 1000000     # DuckDB load rate only
+//! cargo run --release --example bench_sync -- --load-rows 200000 --dest s3://bucket/lake  # or any --dest
 //! ```
 //! Prints requests, 429s, wall time, the floor (requests ÷ allowed rate under
 //! the usage ceiling, per budget) and wall ÷ floor.
@@ -51,6 +52,10 @@ struct Args {
     /// DuckDB settings to run on the connection first, e.g. "SET memory_limit = '256MB'".
     #[arg(long, default_value = "")]
     duckdb_sql: String,
+    /// The load-rate run's destination, as the sync example's `--dest`
+    /// (default: a DuckDB file in a temporary directory).
+    #[arg(long, requires = "load_rows")]
+    dest: Option<String>,
 }
 
 fn peak_rss_mb() -> f64 {
@@ -74,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     if let Some(rows) = args.load_rows {
-        return load_rate(rows, args.batch_records, &args.duckdb_sql);
+        return load_rate(rows, args.batch_records, &args.duckdb_sql, args.dest.as_deref());
     }
     let (lo, hi) = args
         .latency_ms
@@ -154,9 +159,10 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Rows per second into DuckDB through the destination's bulk path: messages
-/// (with their child rows) replicated under new ids, in batches of 2,000.
-fn load_rate(target: usize, per_batch: usize, duckdb_sql: &str) -> anyhow::Result<()> {
+/// Rows per second into a destination (DuckDB unless `spec` names another)
+/// through its bulk path: messages (with their child rows) replicated under
+/// new ids, in batches of 2,000.
+fn load_rate(target: usize, per_batch: usize, duckdb_sql: &str, spec: Option<&str>) -> anyhow::Result<()> {
     let org = kustomer_sim::Org::generate(&SimConfig {
         size: OrgSize {
             messages: 2_000,
@@ -172,48 +178,64 @@ fn load_rate(target: usize, per_batch: usize, duckdb_sql: &str) -> anyhow::Resul
     let schema = Message::schema();
     let tables = std::sync::Arc::new(StreamTables::new(schema.table.clone(), schema.children.clone()));
     let per_record = |r: &FlatRecord| 1 + r.children.iter().map(Vec::len).sum::<usize>();
-    let dir = tempfile::tempdir()?;
-    let mut dest = DuckDbDestination::open(dir.path().join("load.duckdb"))?;
-    if !duckdb_sql.is_empty() {
-        dest.connection().execute_batch(duckdb_sql)?;
-    }
-    dest.prepare(&tables)?;
-    // Batches are made as they go (untimed), so resident memory is the
-    // destination's, not a pre-built copy of every row.
-    let (mut rows, mut copy) = (0usize, 0usize);
-    let mut writing = Duration::ZERO;
-    while rows < target {
-        let mut batch = Vec::with_capacity(per_batch);
-        for (k, r) in base.iter().cycle().take(per_batch).enumerate() {
-            let mut r = r.clone();
-            let id = format!("{}-{copy}-{}", r.id, k / base.len());
-            if let Some(kustomer::models::Cell::Text(t)) = r.row.first_mut() {
-                *t = id.clone();
-            }
-            for child in &mut r.children {
-                for row in child {
-                    if let Some(kustomer::models::Cell::Text(t)) = row.first_mut() {
-                        *t = id.clone();
+    let load = |dest: &mut dyn Destination| -> anyhow::Result<(usize, Duration)> {
+        dest.prepare(&tables)?;
+        // Batches are made as they go (untimed), so resident memory is the
+        // destination's, not a pre-built copy of every row.
+        let (mut rows, mut copy) = (0usize, 0usize);
+        let mut writing = Duration::ZERO;
+        while rows < target {
+            let mut batch = Vec::with_capacity(per_batch);
+            for (k, r) in base.iter().cycle().take(per_batch).enumerate() {
+                let mut r = r.clone();
+                let id = format!("{}-{copy}-{}", r.id, k / base.len());
+                if let Some(kustomer::models::Cell::Text(t)) = r.row.first_mut() {
+                    *t = id.clone();
+                }
+                for child in &mut r.children {
+                    for row in child {
+                        if let Some(kustomer::models::Cell::Text(t)) = row.first_mut() {
+                            *t = id.clone();
+                        }
                     }
                 }
+                r.id = id;
+                rows += per_record(&r);
+                batch.push(r);
             }
-            r.id = id;
-            rows += per_record(&r);
-            batch.push(r);
+            copy += 1;
+            let started = Instant::now();
+            dest.write(WriteBatch::new("messages", tables.clone(), batch))?;
+            writing += started.elapsed();
         }
-        copy += 1;
-        let started = Instant::now();
-        dest.write(WriteBatch::new("messages", tables.clone(), batch))?;
-        writing += started.elapsed();
-    }
-    // What commits left in the write-ahead log is written into the file at
-    // a checkpoint: part of the load's cost, so it is timed too.
-    let started = Instant::now();
-    dest.connection().execute_batch("CHECKPOINT")?;
-    let checkpoint = started.elapsed();
+        Ok((rows, writing))
+    };
+    let dir = tempfile::tempdir()?;
+    // The end of the load is part of its cost, so it is timed too: DuckDB's
+    // checkpoint (what commits left in the write-ahead log is written into
+    // the file), another destination's `finish`.
+    let (rows, writing, checkpoint) = match spec {
+        Some(spec) => {
+            let mut dest = kustomer::sync::dest::open(spec)?;
+            let (rows, writing) = load(&mut *dest)?;
+            let started = Instant::now();
+            dest.finish()?;
+            (rows, writing, started.elapsed())
+        }
+        None => {
+            let mut db = DuckDbDestination::open(dir.path().join("load.duckdb"))?;
+            if !duckdb_sql.is_empty() {
+                db.connection().execute_batch(duckdb_sql)?;
+            }
+            let (rows, writing) = load(&mut db)?;
+            let started = Instant::now();
+            db.connection().execute_batch("CHECKPOINT")?;
+            (rows, writing, started.elapsed())
+        }
+    };
     let secs = (writing + checkpoint).as_secs_f64();
     println!(
-        "loaded {rows} rows (messages + child rows) in batches of {per_batch} records, {secs:.2} s ({:.2} s final checkpoint): {:.0} rows/s",
+        "loaded {rows} rows (messages + child rows) in batches of {per_batch} records, {secs:.2} s ({:.2} s to finish): {:.0} rows/s",
         checkpoint.as_secs_f64(),
         rows as f64 / secs
     );
