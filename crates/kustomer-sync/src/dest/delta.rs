@@ -44,9 +44,9 @@
 //! # Small files
 //!
 //! Every changed table gains a file per batch. Past `compact_files` active
-//! files (`?compact=N` on the URL, default 32; 0 turns it off) a table is
-//! compacted into one file (a commit with `dataChange = false`, which
-//! readers and streaming consumers skip). `?vacuum=HOURS` deletes, at the
+//! files under 32 MB (`?compact=N` on the URL, default 32; 0 turns it off),
+//! the smallest are compacted into one file of about 32 MB (a commit with
+//! `dataChange = false`, which readers and streaming consumers skip). `?vacuum=HOURS` deletes, at the
 //! end of a run, files no version younger than that needs (Delta's default
 //! retention, 168 hours, is the minimum accepted).
 
@@ -71,6 +71,8 @@ use crate::error::SyncError;
 /// The table of bookmarks.
 pub const STATE_TABLE: &str = "_kustomer_state";
 const DEFAULT_COMPACT: usize = 32;
+/// A compaction writes files of about this size (Parquet bytes).
+const COMPACT_BYTES: i64 = 32 << 20;
 const RETRIES: u32 = 12;
 
 /// The destination's own runtime, shut down without waiting when it goes
@@ -376,8 +378,25 @@ impl DeltaDestination {
                 continue;
             };
             let t = self.table(name).await?;
-            let files = t.files()?;
-            if files.len() <= limit {
+            // Only small files, smallest first, up to about one target
+            // file's worth: the memory a compaction takes stays bounded
+            // however large the table grows, and files that reached the
+            // target size are left alone.
+            let mut small: Vec<FileRef> = t.files()?.into_iter().filter(|f| f.size < COMPACT_BYTES).collect();
+            if small.len() <= limit {
+                continue;
+            }
+            small.sort_by_key(|f| f.size);
+            let mut total = 0;
+            let files: Vec<FileRef> = small
+                .into_iter()
+                .take_while(|f| {
+                    let take = total < COMPACT_BYTES;
+                    total += f.size;
+                    take
+                })
+                .collect();
+            if files.len() < 2 {
                 continue;
             }
             let mut batches = Vec::new();
