@@ -7,36 +7,14 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use duckdb::Connection;
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
-use support::sync_example;
-
-fn spawn(sim: &Simulator, dest: &Path) -> Child {
-    Command::new(sync_example())
-        .args(["--base-url", &sim.base_url(), "--quiet", "--dest"])
-        .arg(dest)
-        .env("KUSTOMER_API_TOKEN", sim.token())
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
+use support::crash::{kill_repeatedly, spawn_sync};
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// xorshift: the kill schedule is the same every run.
-fn next(seed: &mut u64) -> u64 {
-    *seed ^= *seed << 13;
-    *seed ^= *seed >> 7;
-    *seed ^= *seed << 17;
-    *seed
 }
 
 /// Columns that legitimately differ between two runs: when a row was
@@ -90,25 +68,23 @@ async fn killed_twenty_times_ends_equal_to_one_clean_run() {
     let crashed = dir.path().join("crashed.duckdb");
     let clean = dir.path().join("clean.duckdb");
 
-    let mut seed = 0x5eed_c0ff_ee00_1234u64;
-    let mut killed_mid_run = 0;
-    for _ in 0..kills {
-        let mut child = spawn(&sim, &crashed);
-        let wait = Duration::from_millis(150 + next(&mut seed) % 1_500);
-        tokio::time::sleep(wait).await;
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed_mid_run += 1;
-        }
-        child.wait().unwrap();
-    }
+    let (crashed_dest, clean_dest) = (crashed.to_string_lossy(), clean.to_string_lossy());
+    let killed_mid_run = kill_repeatedly(
+        &sim,
+        &crashed_dest,
+        kills,
+        0x5eed_c0ff_ee00_1234,
+        Duration::from_millis(150),
+        Duration::from_millis(1_500),
+    )
+    .await;
     assert!(
         killed_mid_run >= kills / 2,
         "only {killed_mid_run} kills landed mid-run"
     );
-    let status = spawn(&sim, &crashed).wait().unwrap();
+    let status = spawn_sync(&sim, &crashed_dest, &[], false).wait().unwrap();
     assert!(status.success(), "the resumed run failed: {status}");
-    let status = spawn(&sim, &clean).wait().unwrap();
+    let status = spawn_sync(&sim, &clean_dest, &[], false).wait().unwrap();
     assert!(status.success(), "the clean run failed: {status}");
 
     let conn = Connection::open(&clean).unwrap();

@@ -16,7 +16,8 @@ use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::dest::{self, Destination, DELETED_AT, SYNCED_AT};
 use kustomer::sync::{Engine, SyncOptions};
 use kustomer_sim::{OrgSize, SimConfig, Simulator};
-use support::{sim_client, sync_example};
+use support::crash::{kill_repeatedly, spawn_sync};
+use support::sim_client;
 
 const READ: &str = r#"
 import json, os, sys
@@ -192,23 +193,6 @@ async fn python_deltalake_reads_duckdbs_rows_on_s3() {
 
 // ------------------------------------------------------------ crash, resume
 
-/// The example on `dest`; a run meant to finish shows its errors.
-fn spawn(sim: &Simulator, dest: &str, finishes: bool) -> std::process::Child {
-    let stderr = if finishes {
-        std::process::Stdio::inherit()
-    } else {
-        std::process::Stdio::null()
-    };
-    Command::new(sync_example())
-        .args(["--base-url", &sim.base_url(), "--quiet", "--dest", dest])
-        .env("KUSTOMER_API_TOKEN", sim.token())
-        .env("RUST_LOG", "error")
-        .stdout(std::process::Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap()
-}
-
 /// Every table of a lake (bookkeeping left out) as sorted rows of text,
 /// columns by name, the run instants left out.
 fn lake_rows(spec: &str, names: &[String]) -> Vec<(String, Vec<String>)> {
@@ -261,30 +245,25 @@ async fn killed_runs_end_equal_to_a_clean_run(crashed: &str, clean: &str) {
     })
     .await
     .unwrap();
-    let mut seed = 0x5eed_de17_a000_0001u64;
-    let mut killed_mid_run = 0;
-    for _ in 0..kills {
-        let mut child = spawn(&sim, crashed, false);
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        tokio::time::sleep(std::time::Duration::from_millis(300 + seed % 2_500)).await;
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed_mid_run += 1;
-        }
-        child.wait().unwrap();
-    }
+    let killed_mid_run = kill_repeatedly(
+        &sim,
+        crashed,
+        kills,
+        0x5eed_de17_a000_0001,
+        std::time::Duration::from_millis(300),
+        std::time::Duration::from_millis(2_500),
+    )
+    .await;
     assert!(
         killed_mid_run >= kills / 2,
         "only {killed_mid_run} kills landed mid-run"
     );
     assert!(
-        spawn(&sim, crashed, true).wait().unwrap().success(),
+        spawn_sync(&sim, crashed, &[], true).wait().unwrap().success(),
         "the resumed run failed"
     );
     assert!(
-        spawn(&sim, clean, true).wait().unwrap().success(),
+        spawn_sync(&sim, clean, &[], true).wait().unwrap().success(),
         "the clean run failed"
     );
     let mut names: Vec<String> = Vec::new();

@@ -6,7 +6,7 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +14,8 @@ use duckdb::Connection;
 use kustomer::sync::dest::duckdb::DuckDbDestination;
 use kustomer::sync::{Engine, FirstLoadMode, SyncOptions};
 use kustomer_sim::{Kind, Method, OrgSize, SimConfig, Simulator};
-use support::{assert_live_equals_simulator, sim_client, sync_example};
+use support::crash::spawn_sync;
+use support::{assert_live_equals_simulator, sim_client};
 
 const INCREMENTAL: [&str; 6] = [
     "customers",
@@ -187,19 +188,9 @@ async fn five_years_of_history_load_whole_while_the_org_changes_under_the_lists(
 }
 
 fn spawn(sim: &Simulator, dest: &Path) -> Child {
-    Command::new(sync_example())
-        .args(["--base-url", &sim.base_url(), "--quiet", "--tables"])
-        .arg(INCREMENTAL.join(","))
-        .arg("--exclude-tables")
-        .arg(DETAIL.join(","))
-        .arg("--dest")
-        .arg(dest)
-        .env("KUSTOMER_API_TOKEN", sim.token())
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    let (tables, detail) = (INCREMENTAL.join(","), DETAIL.join(","));
+    let args = ["--tables", &tables, "--exclude-tables", &detail];
+    spawn_sync(sim, &dest.to_string_lossy(), &args, false)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

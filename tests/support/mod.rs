@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod crash;
 pub mod pg;
 #[allow(dead_code)]
 pub mod s3;

@@ -56,7 +56,6 @@ mod s3;
 mod scratch;
 
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
 use std::sync::Arc;
 
 use deltalake_core::kernel::Transaction;
@@ -65,6 +64,7 @@ use url::Url;
 
 use self::lake::{err, FileRef, LakeTable, CONFLICT};
 use super::duckdb::DuckDbDestination;
+use super::runtime::OwnedRuntime;
 use super::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
 use crate::error::SyncError;
 
@@ -75,18 +75,6 @@ const DEFAULT_COMPACT: usize = 32;
 /// their rows in memory (1 M rows: 947 MB peak at 8 MB, 2 GB at 32 MB).
 const COMPACT_BYTES: i64 = 8 << 20;
 const RETRIES: u32 = 12;
-
-/// The destination's own runtime, shut down without waiting when it goes
-/// (it may be dropped inside an async task).
-struct OwnedRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for OwnedRuntime {
-    fn drop(&mut self) {
-        if let Some(rt) = self.0.take() {
-            rt.shutdown_background();
-        }
-    }
-}
 
 /// A directory (or bucket prefix) of Delta tables.
 pub struct DeltaDestination {
@@ -144,14 +132,8 @@ impl DeltaDestination {
                 _ => return Err(bad()),
             }
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("kustomer-delta")
-            .enable_all()
-            .build()
-            .map_err(|e| err(format!("start runtime: {e}")))?;
         Ok(DeltaDestination {
-            rt: Arc::new(OwnedRuntime(Some(rt))),
+            rt: Arc::new(OwnedRuntime::start(2, "delta")?),
             root,
             writer: writer_id(),
             seq: 0,
@@ -180,24 +162,20 @@ impl DeltaDestination {
     /// Table `name`'s current rows, in an in-memory DuckDB destination (to
     /// query or compare; empty if the table does not exist).
     pub fn read_table(&mut self, name: &str) -> Result<DuckDbDestination, SyncError> {
-        let name = name.to_owned();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async { self.snapshot(&name).await })
-        }
+        let rt = self.rt.clone();
+        rt.block_on(self.snapshot(name))
     }
 
     /// How many data files table `name`'s current version has.
     pub fn active_files(&mut self, name: &str) -> Result<usize, SyncError> {
         let rt = self.rt.clone();
-        Self::block_on(&rt, async { Ok(self.table(name).await?.files()?.len()) })
+        rt.block_on(async { Ok(self.table(name).await?.files()?.len()) })
     }
 
     /// The tables under the root (the directories holding a Delta log).
     pub fn list_tables(&mut self) -> Result<Vec<String>, SyncError> {
         let root = self.root.clone();
-        let rt = self.rt.clone();
-        Self::block_on(&rt, async move {
+        self.rt.block_on(async move {
             let store = deltalake_core::logstore::store_for(&root, std::iter::empty::<(String, String)>())
                 .map_err(|e| err(format!("list tables: {e}")))?;
             let listed = store
@@ -219,22 +197,6 @@ impl DeltaDestination {
         format!("{}{name}", self.root)
     }
 
-    /// Runs `f` on the destination's runtime (from a scoped thread when the
-    /// caller is itself inside a runtime, where `block_on` panics).
-    fn block_on<F: Future + Send>(rt: &OwnedRuntime, f: F) -> F::Output
-    where
-        F::Output: Send,
-    {
-        let rt = rt.0.as_ref().expect("the runtime lives as long as the destination");
-        if tokio::runtime::Handle::try_current().is_err() {
-            return rt.block_on(f);
-        }
-        std::thread::scope(|s| match s.spawn(|| rt.block_on(f)).join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
-        })
-    }
-
     /// Table `name`, opened once and brought to its newest version.
     async fn table(&mut self, name: &str) -> Result<&mut LakeTable, SyncError> {
         if !self.tables.contains_key(name) {
@@ -247,6 +209,12 @@ impl DeltaDestination {
     }
 
     async fn ensure(&mut self, def: &TableDef) -> Result<(), SyncError> {
+        // Once per definition, not per batch: each time costs a read of the
+        // table's log (a request on S3). A new custom attribute makes a new
+        // definition, which is ensured again.
+        if self.defs.get(&def.name) == Some(def) {
+            return Ok(());
+        }
         let schema = bridge::delta_schema(&super::arrow::schema(def, Some("UTC")));
         // The data dictionary's meanings, as Spark and Databricks show them:
         // the table's `description` and each field's `comment` metadata.
@@ -273,7 +241,7 @@ impl DeltaDestination {
             groups.push((&c.tables, c.records.iter().map(|r| r.id.as_str()).collect(), false));
         }
         let hard_sweep = batch.sweep.as_ref().is_some_and(|s| s.hard);
-        let mut scratch = DuckDbDestination::in_memory()?;
+        let mut scratch = DuckDbDestination::scratch()?;
         // Per table: the files loaded (to remove) and its owner key.
         let mut loaded: Vec<(TableDef, Vec<FileRef>, bool)> = Vec::new();
         for (tables, ids, sweeps) in &groups {
@@ -291,20 +259,18 @@ impl DeltaDestination {
                 } else {
                     t.files_with(&key, ids).await?
                 };
-                let extra = scratch::extra_columns(def, &t.columns()?);
-                scratch::add_columns(&scratch, def, &extra)?;
                 let mut batches = Vec::new();
                 for f in &files {
                     batches.extend(t.read(&f.path, None).await?);
                 }
-                scratch::load(&scratch, def, &extra, &batches)?;
+                scratch::fill(&mut scratch, def, &t.columns()?, &batches)?;
                 let done = t.txn_version(app).await?.is_some_and(|v| v >= version);
                 loaded.push((def.clone(), files, done));
             }
         }
-        let mut rows_only = batch.clone();
-        rows_only.bookmark = None;
-        let stats = scratch.write(rows_only)?;
+        // Its bookmark lands in the scratch database's own state table,
+        // which goes with it: the lake's moves in `write`, after the data.
+        let stats = scratch.write_batch(batch)?;
         for (def, files, done) in loaded {
             if done {
                 continue;
@@ -356,15 +322,12 @@ impl DeltaDestination {
         let t = self.table(name).await?;
         let columns = t.columns()?;
         let def = known.unwrap_or_else(|| scratch::def_of(name, &columns));
-        let mut scratch = DuckDbDestination::in_memory()?;
-        scratch.prepare(&StreamTables::new(def.clone(), Vec::new()))?;
-        let extra = scratch::extra_columns(&def, &columns);
-        scratch::add_columns(&scratch, &def, &extra)?;
         let mut batches = Vec::new();
         for f in t.files()? {
             batches.extend(t.read(&f.path, None).await?);
         }
-        scratch::load(&scratch, &def, &extra, &batches)?;
+        let mut scratch = DuckDbDestination::scratch()?;
+        scratch::fill(&mut scratch, &def, &columns, &batches)?;
         Ok(scratch)
     }
 
@@ -378,7 +341,12 @@ impl DeltaDestination {
             let Some(def) = self.defs.get(name).cloned() else {
                 continue;
             };
-            let t = self.table(name).await?;
+            // The table as this batch's commit left it, not read again: if
+            // another writer committed since, the compaction's commit fails
+            // and waits for a later batch.
+            let Some(t) = self.tables.get_mut(name) else {
+                continue;
+            };
             // Only small files, smallest first, up to about one target
             // file's worth: the memory a compaction takes stays bounded
             // however large the table grows, and files that reached the
@@ -409,7 +377,7 @@ impl DeltaDestination {
             let sorted = scratch::sort(&def, &t.columns()?, &batches, &key)?;
             match t.commit(&files, sorted, Some(&key), None, false).await {
                 // A writer got there first: compact another time.
-                Err(SyncError::Destination(m)) if m.starts_with(CONFLICT) => {}
+                Err(e) if is_conflict(&e) => {}
                 other => other?,
             }
             tracing::info!(table = %name, files = files.len(), "compacted");
@@ -439,156 +407,126 @@ fn is_conflict(e: &SyncError) -> bool {
 
 impl Destination for DeltaDestination {
     fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
-        let tables = tables.clone();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async {
-                for def in tables.all() {
-                    self.ensure(def).await?;
-                }
-                Ok(())
-            })
-        }
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            for def in tables.all() {
+                self.ensure(def).await?;
+            }
+            Ok(())
+        })
     }
 
     fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
-        let stream = stream.to_owned();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async { self.read_bookmark(&stream).await })
-        }
+        let rt = self.rt.clone();
+        rt.block_on(self.read_bookmark(stream))
     }
 
     fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
-        let stream = stream.to_owned();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async {
-                let mut attempt = 0;
-                loop {
-                    attempt += 1;
-                    match self.save_bookmark(&stream, None, None).await {
-                        Err(e) if is_conflict(&e) && attempt < RETRIES => continue,
-                        other => return other,
-                    }
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match self.save_bookmark(stream, None, None).await {
+                    Err(e) if is_conflict(&e) && attempt < RETRIES => continue,
+                    other => return other,
                 }
-            })
-        }
+            }
+        })
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
         self.seq += 1;
         let version = self.seq;
         let app = format!("kustomer/{}/{}", self.writer, batch.stream);
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async {
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let mut attempt = 0;
+            let stats = loop {
+                attempt += 1;
+                match self.write_once(&batch, &app, version).await {
+                    Err(e) if is_conflict(&e) && attempt < RETRIES => {
+                        tracing::debug!(attempt, "delta commit conflict; recomputing: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+                    }
+                    other => break other?,
+                }
+            };
+            // The bookmark moves only once every data commit is durable.
+            if let Some(bm) = &batch.bookmark {
                 let mut attempt = 0;
-                let stats = loop {
+                loop {
                     attempt += 1;
-                    match self.write_once(&batch, &app, version).await {
+                    let txn = Transaction::new(&app, version);
+                    match self.save_bookmark(&batch.stream, Some(bm), Some(txn)).await {
                         Err(e) if is_conflict(&e) && attempt < RETRIES => {
-                            tracing::debug!(attempt, "delta commit conflict; recomputing: {e}");
-                            tokio::time::sleep(std::time::Duration::from_millis(10 * u64::from(attempt))).await;
+                            // Landed after all (a lost answer)?
+                            let t = self.table(STATE_TABLE).await?;
+                            if t.txn_version(&app).await?.is_some_and(|v| v >= version) {
+                                break;
+                            }
                         }
                         other => break other?,
                     }
-                };
-                // The bookmark moves only once every data commit is durable.
-                if let Some(bm) = &batch.bookmark {
-                    let mut attempt = 0;
-                    loop {
-                        attempt += 1;
-                        let txn = Transaction::new(&app, version);
-                        match self.save_bookmark(&batch.stream, Some(bm), Some(txn)).await {
-                            Err(e) if is_conflict(&e) && attempt < RETRIES => {
-                                // Landed after all (a lost answer)?
-                                let t = self.table(STATE_TABLE).await?;
-                                if t.txn_version(&app).await?.is_some_and(|v| v >= version) {
-                                    break;
-                                }
-                            }
-                            other => break other?,
-                        }
-                    }
                 }
-                let names: Vec<String> = batch
-                    .tables
-                    .all()
-                    .chain(batch.companions.iter().flat_map(|c| c.tables.all()))
-                    .map(|d| d.name.clone())
-                    .collect();
-                self.compact(&names).await?;
-                Ok(stats)
-            })
-        }
+            }
+            let names: Vec<String> = batch
+                .tables
+                .all()
+                .chain(batch.companions.iter().flat_map(|c| c.tables.all()))
+                .map(|d| d.name.clone())
+                .collect();
+            self.compact(&names).await?;
+            Ok(stats)
+        })
     }
 
     fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
-        let name = table.to_owned();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async {
-                let t = self.table(&name).await?;
-                let mut n = 0;
-                for f in t.files()? {
-                    n += match f.rows {
-                        Some(r) => r as u64,
-                        None => t.read(&f.path, None).await?.iter().map(|b| b.num_rows() as u64).sum(),
-                    };
-                }
-                Ok(n)
-            })
-        }
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            let t = self.table(table).await?;
+            let mut n = 0;
+            for f in t.files()? {
+                n += match f.rows {
+                    Some(r) => r as u64,
+                    None => t.read(&f.path, None).await?.iter().map(|b| b.num_rows() as u64).sum(),
+                };
+            }
+            Ok(n)
+        })
     }
 
     fn finish(&mut self) -> Result<(), SyncError> {
         let Some(hours) = self.vacuum_hours else { return Ok(()) };
         let names: Vec<String> = self.tables.keys().cloned().collect();
-        {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async {
-                for name in names {
-                    let t = self.table(&name).await?;
-                    let vacuumed = t
-                        .table
-                        .clone()
-                        .vacuum()
-                        .with_retention_period(chrono::Duration::hours(hours as i64))
-                        .await
-                        .map_err(|e| err(format!("{name}: vacuum: {e}")))?;
-                    t.table = vacuumed.0;
-                }
-                Ok(())
-            })
-        }
+        let rt = self.rt.clone();
+        rt.block_on(async {
+            for name in names {
+                let t = self.table(&name).await?;
+                let vacuumed = t
+                    .table
+                    .clone()
+                    .vacuum()
+                    .with_retention_period(chrono::Duration::hours(hours as i64))
+                    .await
+                    .map_err(|e| err(format!("{name}: vacuum: {e}")))?;
+                t.table = vacuumed.0;
+            }
+            Ok(())
+        })
     }
 
+    // Id queries run on the table's current rows, in DuckDB.
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
-        let name = table.to_owned();
-        let mut s = {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async { self.snapshot(&name).await })
-        }?;
-        s.ids(table, query)
+        self.read_table(table)?.ids(table, query)
     }
 
     fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
-        let name = table.to_owned();
-        let mut s = {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async { self.snapshot(&name).await })
-        }?;
-        s.count_ids(table, query)
+        self.read_table(table)?.count_ids(table, query)
     }
 
     fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
-        let name = table.to_owned();
-        let mut s = {
-            let rt = self.rt.clone();
-            Self::block_on(&rt, async { self.snapshot(&name).await })
-        }?;
-        s.ids_after(table, after, limit)
+        self.read_table(table)?.ids_after(table, after, limit)
     }
 }
 

@@ -53,6 +53,9 @@ pub struct DuckDbDestination {
     columns: HashMap<String, Vec<String>>,
     /// Per parent table: how the append-only path for new parents fared.
     fast: HashMap<String, FastPath>,
+    /// Whether tables carry the dictionary's comments (not in a scratch
+    /// database no one browses).
+    comments: bool,
 }
 
 /// Backoff of the append-only path: after a batch that held a stored
@@ -96,6 +99,16 @@ impl DuckDbDestination {
         Self::with_connection(conn)
     }
 
+    /// An in-memory database to compute in (the Delta destination's
+    /// batches): no comments on its tables.
+    #[cfg(feature = "delta")]
+    pub(crate) fn scratch() -> Result<Self, SyncError> {
+        Ok(DuckDbDestination {
+            comments: false,
+            ..Self::in_memory()?
+        })
+    }
+
     fn with_connection(conn: Connection) -> Result<Self, SyncError> {
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
@@ -105,6 +118,7 @@ impl DuckDbDestination {
             conn,
             columns: HashMap::new(),
             fast: HashMap::new(),
+            comments: true,
         })
     }
 
@@ -124,7 +138,8 @@ impl DuckDbDestination {
         rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read columns"))
     }
 
-    fn ensure_table(&mut self, def: &TableDef) -> Result<(), SyncError> {
+    /// Creates `def`'s table or adds the columns it lacks (never drops).
+    pub(crate) fn ensure_table(&mut self, def: &TableDef) -> Result<(), SyncError> {
         if let Some(known) = self.columns.get(&def.name) {
             if def.columns.iter().all(|c| known.contains(&c.name)) {
                 return Ok(());
@@ -172,7 +187,9 @@ impl DuckDbDestination {
                 existing.push(c.name.clone());
             }
         }
-        self.comment(def)?;
+        if self.comments {
+            self.comment(def)?;
+        }
         self.columns.insert(def.name.clone(), existing);
         Ok(())
     }
@@ -643,41 +660,7 @@ impl Destination for DuckDbDestination {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
-        self.prepare(&batch.tables)?;
-        for c in &batch.companions {
-            self.prepare(&c.tables)?;
-        }
-        // Another connection to the same database (a webhook receiver beside
-        // a poll) can touch the same rows: DuckDB then aborts one transaction
-        // as a conflict, and it is simply run again.
-        if self.fast_path_fits(&batch) {
-            match self.write_once(&batch, true) {
-                Ok(stats) => {
-                    // Back to trying every batch (no allocation per batch).
-                    self.fast.remove(&batch.tables.parent.name);
-                    return Ok(stats);
-                }
-                // A parent was already stored: merge instead, and back off.
-                Err(SyncError::Destination(msg)) if msg.contains("onstraint") => {
-                    let f = self.fast.entry(batch.tables.parent.name.clone()).or_default();
-                    f.misses = (f.misses + 1).min(6);
-                    f.skip = 1 << f.misses;
-                    tracing::debug!(table = %batch.tables.parent.name, skip = f.skip, "append-only path refused: {msg}");
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            match self.write_once(&batch, false) {
-                Err(SyncError::Destination(msg)) if attempt < 8 && msg.contains("onflict") => {
-                    tracing::debug!(attempt, "transaction conflict; retrying: {msg}");
-                    std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
-                }
-                other => return other,
-            }
-        }
+        self.write_batch(&batch)
     }
 
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
@@ -736,7 +719,49 @@ impl DuckDbDestination {
             conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
             columns: HashMap::new(),
             fast: HashMap::new(),
+            comments: self.comments,
         })
+    }
+
+    /// [`Destination::write`] on a borrowed batch (a caller that may need
+    /// the batch again: the Delta destination recomputes it after a lost
+    /// commit race).
+    pub(crate) fn write_batch(&mut self, batch: &WriteBatch) -> Result<WriteStats, SyncError> {
+        self.prepare(&batch.tables)?;
+        for c in &batch.companions {
+            self.prepare(&c.tables)?;
+        }
+        // Another connection to the same database (a webhook receiver beside
+        // a poll) can touch the same rows: DuckDB then aborts one transaction
+        // as a conflict, and it is simply run again.
+        if self.fast_path_fits(batch) {
+            match self.write_once(batch, true) {
+                Ok(stats) => {
+                    // Back to trying every batch (no allocation per batch).
+                    self.fast.remove(&batch.tables.parent.name);
+                    return Ok(stats);
+                }
+                // A parent was already stored: merge instead, and back off.
+                Err(SyncError::Destination(msg)) if msg.contains("onstraint") => {
+                    let f = self.fast.entry(batch.tables.parent.name.clone()).or_default();
+                    f.misses = (f.misses + 1).min(6);
+                    f.skip = 1 << f.misses;
+                    tracing::debug!(table = %batch.tables.parent.name, skip = f.skip, "append-only path refused: {msg}");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write_once(batch, false) {
+                Err(SyncError::Destination(msg)) if attempt < 8 && msg.contains("onflict") => {
+                    tracing::debug!(attempt, "transaction conflict; retrying: {msg}");
+                    std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Whether the batch may try [`append_new`]: records and no history

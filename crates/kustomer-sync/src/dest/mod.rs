@@ -9,6 +9,8 @@ pub mod delta;
 pub mod duckdb;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(any(feature = "postgres", feature = "delta"))]
+mod runtime;
 #[cfg(any(feature = "duckdb", feature = "postgres"))]
 pub mod sql;
 pub mod types;

@@ -25,6 +25,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
 use tokio_postgres::{IsolationLevel, NoTls, SimpleQueryMessage, Transaction};
 
+use super::runtime::OwnedRuntime;
 use super::{
     Destination, IdQuery, StreamTables, Sweep, WriteBatch, WriteStats, DELETED, DELETED_AT, IS_CURRENT, SYNCED_AT,
     VALID_FROM, VALID_TO,
@@ -141,19 +142,6 @@ fn pool_err(context: &str) -> impl Fn(PoolError) -> Failure + '_ {
     }
 }
 
-/// The destination's own runtime, shut down without waiting when the last
-/// handle goes: a destination may be dropped anywhere, even in an async task
-/// (where dropping a runtime the ordinary way panics).
-struct OwnedRuntime(Option<tokio::runtime::Runtime>);
-
-impl Drop for OwnedRuntime {
-    fn drop(&mut self) {
-        if let Some(rt) = self.0.take() {
-            rt.shutdown_background();
-        }
-    }
-}
-
 /// A schema of a PostgreSQL database.
 pub struct PostgresDestination {
     // Declared before the runtime: the pool's connections go first.
@@ -208,12 +196,7 @@ impl PostgresDestination {
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(30));
         }
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("kustomer-postgres")
-            .enable_all()
-            .build()
-            .map_err(|e| SyncError::Destination(format!("postgres: start runtime: {e}")))?;
+        let rt = OwnedRuntime::start(1, "postgres")?;
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -227,7 +210,7 @@ impl PostgresDestination {
             .map_err(|e| SyncError::Destination(format!("postgres: pool: {e}")))?;
         let dest = PostgresDestination {
             pool,
-            rt: Arc::new(OwnedRuntime(Some(rt))),
+            rt: Arc::new(rt),
             schema: schema.to_owned(),
             columns: HashMap::new(),
         };
@@ -252,27 +235,13 @@ impl PostgresDestination {
         })
     }
 
-    /// Runs `f` on the destination's runtime. A thread already inside a
-    /// runtime (an async caller, or a `spawn_blocking` thread, which cannot
-    /// be told apart) blocks on a scoped thread instead: `block_on` panics in
-    /// an async context.
+    /// Runs `f` on the destination's runtime.
     fn block_on<F>(&self, f: F) -> F::Output
     where
         F: Future + Send,
         F::Output: Send,
     {
-        let rt = self
-            .rt
-            .0
-            .as_ref()
-            .expect("the runtime lives as long as the destination");
-        if tokio::runtime::Handle::try_current().is_err() {
-            return rt.block_on(f);
-        }
-        std::thread::scope(|s| match s.spawn(|| rt.block_on(f)).join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
-        })
+        self.rt.block_on(f)
     }
 
     fn table(&self, name: &str) -> String {

@@ -238,7 +238,14 @@ impl LakeTable {
                     k
                 }
             };
-            if keys.iter().any(|k| ids.contains(k.as_str())) {
+            // Probe the larger set with the smaller one: a compacted file
+            // holds many more keys than a batch has ids.
+            let hit = if keys.len() < ids.len() {
+                keys.iter().any(|k| ids.contains(k.as_str()))
+            } else {
+                ids.iter().any(|id| keys.contains(*id))
+            };
+            if hit {
                 out.push(f);
             }
         }

@@ -11,52 +11,36 @@ use super::lake::{err, FileRef, LakeTable};
 use super::{bridge, column_of, STATE_TABLE};
 use crate::dest::duckdb::{sql_type, DuckDbDestination};
 use crate::dest::sql::ident;
-use crate::dest::{Destination, StreamTables};
 use crate::error::SyncError;
 
 fn db_err(what: &'static str) -> impl Fn(duckdb::Error) -> SyncError {
     move |e| err(format!("scratch {what}: {e}"))
 }
 
-/// Columns the Delta table has and `def` lacks (columns are never dropped,
-/// so an older definition's columns stay and read as NULL in new rows).
-pub fn extra_columns(def: &TableDef, delta: &[(String, arrow_schema::DataType)]) -> Vec<Column> {
-    delta
-        .iter()
-        .filter(|(n, _)| def.column_index(n).is_none())
-        .map(|(n, t)| column_of(n, t))
-        .collect()
-}
-
-pub fn add_columns(scratch: &DuckDbDestination, def: &TableDef, extra: &[Column]) -> Result<(), SyncError> {
-    for c in extra {
-        scratch
-            .connection()
-            .execute_batch(&format!(
-                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {}",
-                ident(&def.name),
-                ident(&c.name),
-                sql_type(c.ty)
-            ))
-            .map_err(db_err("add column"))?;
-    }
-    Ok(())
-}
-
-/// Appends Delta rows (arrow 60, any column order) to `def`'s table.
-pub fn load(
-    scratch: &DuckDbDestination,
+/// Makes `def`'s table in `scratch`, with the columns the Delta table has
+/// and `def` lacks (columns are never dropped, so an older definition's
+/// columns stay and read as NULL in new rows), and appends the Delta rows
+/// `batches` (arrow 60, any column order).
+pub fn fill(
+    scratch: &mut DuckDbDestination,
     def: &TableDef,
-    extra: &[Column],
+    delta: &[(String, arrow_schema::DataType)],
     batches: &[RecordBatch],
 ) -> Result<(), SyncError> {
+    let mut wide = def.clone();
+    wide.columns.extend(
+        delta
+            .iter()
+            .filter(|(n, _)| def.column_index(n).is_none())
+            .map(|(n, t)| column_of(n, t)),
+    );
+    scratch.ensure_table(&wide)?;
     if batches.iter().all(|b| b.num_rows() == 0) {
         return Ok(());
     }
     let conn = scratch.connection();
     // Staged with JSON as text: the insert below casts (as DuckDB's own staging does).
-    let mut staged = def.clone();
-    staged.columns.extend(extra.iter().cloned());
+    let mut staged = wide;
     for c in &mut staged.columns {
         if c.ty == LogicalType::Json {
             c.ty = LogicalType::Text;
@@ -105,7 +89,7 @@ pub fn sort(
     batches: &[RecordBatch],
     key: &str,
 ) -> Result<Vec<RecordBatch>, SyncError> {
-    let mut scratch = DuckDbDestination::in_memory()?;
+    let mut scratch = DuckDbDestination::scratch()?;
     let mut def = def.clone();
     // No key to enforce: the rows are already the table's.
     def.primary_key.clear();
@@ -113,10 +97,7 @@ pub fn sort(
         table: String::new(),
         column: key.to_owned(),
     });
-    scratch.prepare(&StreamTables::new(def.clone(), Vec::new()))?;
-    let extra = extra_columns(&def, delta);
-    add_columns(&scratch, &def, &extra)?;
-    load(&scratch, &def, &extra, batches)?;
+    fill(&mut scratch, &def, delta, batches)?;
     rows(&scratch, &def, key)
 }
 
