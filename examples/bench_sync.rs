@@ -14,11 +14,14 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use kustomer::api::Client;
-use kustomer::models::{Entity, FlatRecord, Message};
 use kustomer::sync::dest::duckdb::DuckDbDestination;
-use kustomer::sync::dest::{Destination, StreamTables, WriteBatch};
+use kustomer::sync::dest::Destination;
 use kustomer::sync::{Engine, SyncOptions};
-use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};
+use kustomer_sim::{OrgSize, SimConfig, Simulator};
+
+#[path = "../benches/support/messages.rs"]
+mod messages;
+use messages::Messages;
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -161,51 +164,22 @@ async fn main() -> anyhow::Result<()> {
 
 /// Rows per second into a destination (DuckDB unless `spec` names another)
 /// through its bulk path: messages (with their child rows) replicated under
-/// new ids, in batches of 2,000.
+/// new ids, in batches of 2,000. `benches/load.rs` measures the same batches
+/// per write; this run measures a whole load, its end and its peak memory.
 fn load_rate(target: usize, per_batch: usize, duckdb_sql: &str, spec: Option<&str>) -> anyhow::Result<()> {
-    let org = kustomer_sim::Org::generate(&SimConfig {
-        size: OrgSize {
-            messages: 2_000,
-            ..OrgSize::tiny()
-        },
-        ..SimConfig::default()
-    });
-    let base: Vec<FlatRecord> = org
-        .records(Kind::Message)
-        .into_iter()
-        .map(|v| serde_json::from_value::<Message>(v.clone()).map(Entity::flatten))
-        .collect::<Result<_, _>>()?;
-    let schema = Message::schema();
-    let tables = std::sync::Arc::new(StreamTables::new(schema.table.clone(), schema.children.clone()));
-    let per_record = |r: &FlatRecord| 1 + r.children.iter().map(Vec::len).sum::<usize>();
+    let mut messages = Messages::generate();
     let load = |dest: &mut dyn Destination| -> anyhow::Result<(usize, Duration)> {
-        dest.prepare(&tables)?;
+        dest.prepare(messages.tables())?;
         // Batches are made as they go (untimed), so resident memory is the
         // destination's, not a pre-built copy of every row.
-        let (mut rows, mut copy) = (0usize, 0usize);
+        let mut rows = 0usize;
         let mut writing = Duration::ZERO;
         while rows < target {
-            let mut batch = Vec::with_capacity(per_batch);
-            for (k, r) in base.iter().cycle().take(per_batch).enumerate() {
-                let mut r = r.clone();
-                let id = format!("{}-{copy}-{}", r.id, k / base.len());
-                if let Some(kustomer::models::Cell::Text(t)) = r.row.first_mut() {
-                    *t = id.clone();
-                }
-                for child in &mut r.children {
-                    for row in child {
-                        if let Some(kustomer::models::Cell::Text(t)) = row.first_mut() {
-                            *t = id.clone();
-                        }
-                    }
-                }
-                r.id = id;
-                rows += per_record(&r);
-                batch.push(r);
-            }
-            copy += 1;
+            let (batch, n) = messages.fresh(per_batch);
+            rows += n;
+            let batch = messages.batch(batch);
             let started = Instant::now();
-            dest.write(WriteBatch::new("messages", tables.clone(), batch))?;
+            dest.write(batch)?;
             writing += started.elapsed();
         }
         Ok((rows, writing))

@@ -7,20 +7,20 @@
 //! (entity, page size) group measures, with byte throughput (MB/s):
 //!
 //! - `value`: `serde_json::from_slice::<Value>`, the baseline;
-//! - `typed`: [`kustomer_models::decode`] into `Page<E>`, the client's decode path;
+//! - `typed`: [`kustomer::models::decode`] into `Page<E>`, the client's decode path;
 //! - `typed+flatten`: the same plus [`Entity::flatten`] of every record.
 //!
 //! A summary at the end reads criterion's estimates back and prints MB/s,
 //! records/s and the ratios to `value` (targets: typed ≥ 1.0×, typed+flatten ≥ 0.7×).
 //!
-//! Run: `cargo bench -p kustomer-models --bench decode`.
+//! Run: `cargo bench --bench decode` (add `-- --quick` for a short run).
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
-use kustomer_models::{decode, Conversation, Customer, Entity, KObject, Message, Page};
+use kustomer::models::{decode, Conversation, Customer, Entity, KObject, Message, Page};
 use kustomer_sim::{Kind, Org, OrgSize, SimConfig};
 use serde_json::{json, Value};
 
@@ -171,7 +171,7 @@ fn criterion_dir() -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
     target.join("criterion")
 }
 
