@@ -31,11 +31,21 @@ use messages::Messages;
 /// Records per batch.
 const RECORDS: usize = 2_000;
 
-/// A destination to measure: its name and how to open a fresh one.
+/// A destination to measure: its name, and its `--dest` for a function
+/// (each function writes to a destination of its own).
 struct Target {
     name: &'static str,
-    /// Opens an empty destination; `function` keeps each function's apart.
-    open: Box<dyn Fn(&str) -> Box<dyn Destination>>,
+    spec: Box<dyn Fn(&str) -> String>,
+}
+
+impl Target {
+    /// An empty destination for `function`, its tables created.
+    fn open(&self, function: &str, messages: &Messages) -> Box<dyn Destination> {
+        let spec = (self.spec)(function);
+        let mut db = dest::open(&spec).unwrap_or_else(|e| panic!("open {}: {e}", self.name));
+        db.prepare(messages.tables()).expect("prepare");
+        db
+    }
 }
 
 /// The destinations this run can reach, each in a directory or schema of its own.
@@ -46,11 +56,11 @@ fn targets(dir: &std::path::Path) -> Vec<Target> {
     let mut out = vec![
         Target {
             name: "duckdb",
-            open: Box::new(move |f| dest::open(&format!("{duckdb}/{f}.duckdb")).expect("open DuckDB")),
+            spec: Box::new(move |f| format!("{duckdb}/{f}.duckdb")),
         },
         Target {
             name: "delta",
-            open: Box::new(move |f| dest::open(&format!("delta://{delta}/{f}")).expect("open Delta")),
+            spec: Box::new(move |f| format!("delta://{delta}/{f}")),
         },
     ];
     match std::env::var("KUSTOMER_TEST_PG") {
@@ -59,9 +69,7 @@ fn targets(dir: &std::path::Path) -> Vec<Target> {
             let prefix = format!("bench_load_{}", std::process::id());
             out.push(Target {
                 name: "postgres",
-                open: Box::new(move |f| {
-                    dest::open(&format!("{server}{sep}schema={prefix}_{f}")).expect("open PostgreSQL")
-                }),
+                spec: Box::new(move |f| format!("{server}{sep}schema={prefix}_{f}")),
             });
         }
         Err(_) => println!("load/postgres: skipped (set KUSTOMER_TEST_PG to a server's URL to measure it)"),
@@ -107,13 +115,13 @@ fn benches(c: &mut Criterion) {
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(5));
 
-        let mut db = (target.open)("insert");
-        db.prepare(messages.tables()).expect("prepare");
+        let mut db = target.open("insert", &messages);
         group.bench_function(BenchmarkId::from_parameter("insert"), |b| {
             b.iter_custom(|iters| {
                 let mut took = Duration::ZERO;
                 for _ in 0..iters {
-                    let batch = messages.batch(messages.fresh(RECORDS).0);
+                    let (records, _) = messages.fresh(RECORDS);
+                    let batch = messages.batch(records);
                     let started = Instant::now();
                     db.write(batch).expect("write");
                     took += started.elapsed();
@@ -124,8 +132,7 @@ fn benches(c: &mut Criterion) {
         db.finish().expect("finish");
         drop(db);
 
-        let mut db = (target.open)("upsert");
-        db.prepare(messages.tables()).expect("prepare");
+        let mut db = target.open("upsert", &messages);
         let stored = messages.fresh(RECORDS).0;
         db.write(messages.batch(stored.clone())).expect("first write");
         group.bench_function(BenchmarkId::from_parameter("upsert"), |b| {

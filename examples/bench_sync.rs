@@ -168,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
 /// per write; this run measures a whole load, its end and its peak memory.
 fn load_rate(target: usize, per_batch: usize, duckdb_sql: &str, spec: Option<&str>) -> anyhow::Result<()> {
     let mut messages = Messages::generate();
-    let load = |dest: &mut dyn Destination| -> anyhow::Result<(usize, Duration)> {
+    let mut load = |dest: &mut dyn Destination| -> anyhow::Result<(usize, Duration)> {
         dest.prepare(messages.tables())?;
         // Batches are made as they go (untimed), so resident memory is the
         // destination's, not a pre-built copy of every row.
