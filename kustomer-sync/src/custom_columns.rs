@@ -86,11 +86,6 @@ impl CustomColumns {
         self.columns.is_empty()
     }
 
-    /// The columns, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &CustomColumn> {
-        self.columns.iter()
-    }
-
     /// Table columns: one per attribute, then `_custom_overflow`.
     pub fn table_columns(&self) -> Vec<Column> {
         let mut cols: Vec<Column> = self

@@ -133,4 +133,10 @@ impl SyncOptionsBuilder {
         self.opts = self.opts.with_first_load(mode);
         self
     }
+
+    /// The options, validated (see [`SyncOptions::validate`]).
+    pub fn build(self) -> Result<SyncOptions, SyncError> {
+        self.opts.validate()?;
+        Ok(self.opts)
+    }
 }

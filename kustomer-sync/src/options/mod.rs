@@ -1,48 +1,5 @@
-//! How a sync runs: one set of options, built in code, read from a TOML file,
-//! or set by the `sync` example's flags, all with the same names.
-//!
-//! In code, with [`SyncOptions::builder`]:
-//!
-//! ```
-//! use kustomer_sync::SyncOptions;
-//!
-//! let opts = SyncOptions::builder()
-//!     .tables(["customers", "conversations"])
-//!     .exclude_tables(["conversation_events"])
-//!     .exclude_columns(["customers.birthday_at"])
-//!     .hash_columns(["customers.display_name"])
-//!     .hash_salt("a long random secret")
-//!     .usage_ceiling(0.5)
-//!     .build()?;
-//! assert!(opts.tables.as_ref().unwrap().contains(&"customers".to_owned()));
-//! # Ok::<(), kustomer_sync::SyncError>(())
-//! ```
-//!
-//! From a TOML file ([`SyncOptions::from_toml_file`] reads one from disk); every
-//! key is optional and an unknown key is an error:
-//!
-//! ```
-//! use kustomer_sync::SyncOptions;
-//!
-//! let opts = SyncOptions::from_toml_str(r#"
-//!     tables = ["customers", "conversations"]
-//!     exclude_tables = ["conversation_events"]
-//!     exclude_columns = ["customers.birthday_at"]
-//!     hash_columns = ["customers.display_name"]
-//!     hash_salt = "a long random secret"
-//!     hard_delete = false
-//!     history = true
-//!     resync = ["customers"]
-//!     start_date = 2024-01-01
-//!     usage_ceiling = 0.5
-//!     resolved_only = false
-//!     search_page_size = 500
-//!     max_concurrent_streams = 4
-//!     channel_capacity = 8
-//! "#)?;
-//! assert!(opts.resyncs("customers"));
-//! # Ok::<(), kustomer_sync::SyncError>(())
-//! ```
+//! How a sync runs: [`SyncOptions`], its TOML reading, its builder and its
+//! `with_*` setters.
 
 mod builder;
 mod hash_salt;
@@ -62,7 +19,65 @@ pub use builder::SyncOptionsBuilder;
 pub use hash_salt::HashSalt;
 use parse::{config_message, de_start_date, parse_toml};
 
-/// How a sync runs.
+/// How a sync runs: one set of options, built in code, read from a TOML file,
+/// or set by the `sync` example's flags, all with the same names.
+///
+/// In code, with [`SyncOptions::builder`]:
+///
+/// ```
+/// use kustomer_sync::SyncOptions;
+///
+/// let opts = SyncOptions::builder()
+///     .tables(["customers", "conversations"])
+///     .exclude_tables(["conversation_events"])
+///     .exclude_columns(["customers.birthday_at"])
+///     .hash_columns(["customers.display_name"])
+///     .hash_salt("a long random secret")
+///     .usage_ceiling(0.5)
+///     .build()?;
+/// assert!(opts.tables.as_ref().unwrap().contains(&"customers".to_owned()));
+/// # Ok::<(), kustomer_sync::SyncError>(())
+/// ```
+///
+/// From a TOML file ([`SyncOptions::from_toml_file`] reads one from disk); every
+/// key is optional and an unknown key is an error:
+///
+/// ```
+/// use kustomer_sync::SyncOptions;
+///
+/// let opts = SyncOptions::from_toml_str(r#"
+///     tables = ["customers", "conversations"]
+///     exclude_tables = ["conversation_events"]
+///     exclude_columns = ["customers.birthday_at"]
+///     hash_columns = ["customers.display_name"]
+///     hash_salt = "a long random secret"
+///     hard_delete = false
+///     history = true
+///     resync = ["customers"]
+///     start_date = 2024-01-01
+///     usage_ceiling = 0.5
+///     resolved_only = false
+///     search_page_size = 500
+///     max_concurrent_streams = 4
+///     channel_capacity = 8
+/// "#)?;
+/// assert!(opts.resyncs("customers"));
+/// # Ok::<(), kustomer_sync::SyncError>(())
+/// ```
+///
+/// In code without validation, with the `with_*` setters (the engine
+/// validates before its first request):
+///
+/// ```
+/// use kustomer_sync::{FirstLoadMode, SyncOptions};
+///
+/// let opts = SyncOptions::default()
+///    .with_tables(["conversations"])
+///    .with_first_load(FirstLoadMode::SearchOnly)
+///    .with_usage_ceiling(0.5);
+/// opts.validate()?;
+/// # Ok::<(), kustomer_sync::SyncError>(())
+/// ```
 ///
 /// Build it with [`SyncOptions::builder`] (validated), read it with
 /// [`SyncOptions::from_toml_str`] / [`SyncOptions::from_toml_file`] (the TOML

@@ -9,7 +9,7 @@ use crate::options::HashSalt;
 
 /// SHA-256 with the salt already absorbed; cloned for each value.
 #[derive(Clone)]
-pub(super) struct SaltedHasher(Sha256);
+pub(super) struct SaltedHasher(pub(super) Sha256);
 
 impl fmt::Debug for SaltedHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -37,7 +37,7 @@ impl SaltedHasher {
     }
 
     /// The digest of a non-null cell's value.
-    fn digest(&self, cell: &Cell) -> [u8; 32] {
+    pub(super) fn digest(&self, cell: &Cell) -> [u8; 32] {
         let mut h = self.0.clone();
         // Writing into a hasher cannot fail.
         let _ = match cell {
@@ -85,7 +85,7 @@ impl SaltedHasher {
     }
 }
 
-fn push_hex(digest: &[u8; 32], out: &mut String) {
+pub(super) fn push_hex(digest: &[u8; 32], out: &mut String) {
     out.reserve(64);
     for b in digest {
         out.push(char::from(HEX[usize::from(b >> 4)]));

@@ -58,6 +58,7 @@ pub(crate) struct Projection {
 
 impl Projection {
     /// A projection that changes nothing.
+    #[cfg(test)]
     pub fn identity() -> Projection {
         Projection {
             parent: TableProjection::default(),
@@ -100,6 +101,7 @@ impl Projection {
     }
 
     /// Whether [`Projection::apply`] changes nothing.
+    #[cfg(test)]
     pub fn is_identity(&self) -> bool {
         self.identity
     }

@@ -14,7 +14,7 @@ pub(super) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a s
 
 /// Edit distance counting a swap of two neighbours as one edit (optimal
 /// string alignment), so `emial` is one edit from `email`.
-fn edit_distance(a: &str, b: &str) -> usize {
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut before: Vec<usize> = vec![0; b.len() + 1];

@@ -1,7 +1,10 @@
 use chrono::{TimeZone, Utc};
 use kustomer_models::entity::child_table;
 use kustomer_models::{Cell, Column, Customer, FlatRecord, ParentKey};
+use sha2::{Digest, Sha256};
 
+use super::hash::push_hex;
+use super::suggest::edit_distance;
 use super::*;
 
 const SALT: &str = "pepper-7f3a9c";
