@@ -58,17 +58,15 @@
 //! ## A destination of your own
 //!
 //! Implement [`sync::dest::Destination`]; the engine calls it from one thread,
-//! and `write` must apply a batch's rows and bookmark all or nothing.
+//! and `write` must apply a batch's rows and bookmark all or nothing. This one
+//! prints each record's id and keeps the bookmarks in memory.
 //!
 //! ```no_run
 //! use std::collections::HashMap;
 //! use kustomer::sync::dest::{Destination, StreamTables, WriteBatch, WriteStats};
 //! use kustomer::sync::SyncError;
-//!
-//! /// Prints each record's id; keeps bookmarks in memory.
 //! #[derive(Default)]
-//! struct Printer(HashMap<String, String>);
-//!
+//! struct Printer(HashMap<String, String>); // stream → bookmark
 //! impl Destination for Printer {
 //!     fn prepare(&mut self, _: &StreamTables) -> Result<(), SyncError> { Ok(()) }
 //!     fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> { Ok(self.0.get(stream).cloned()) }
