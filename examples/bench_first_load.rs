@@ -83,23 +83,19 @@ async fn first_load(args: &Args, sim: &Simulator, mode: FirstLoadMode) -> anyhow
         .build()?;
     let dir = tempfile::tempdir()?;
     let dest = DuckDbDestination::open(dir.path().join("bench.duckdb"))?;
-    let options = SyncOptions {
-        tables: Some(TABLES.map(String::from).to_vec()),
+    let options = SyncOptions::default()
+        .with_tables(TABLES)
         // Per-parent detail lists cost the same in both modes: leave them out.
-        exclude_tables: [
+        .with_exclude_tables([
             "conversation_events",
             "conversation_times",
             "conversation_forwards",
             "conversation_attachments",
             "customer_drafts",
             "customer_merges",
-        ]
-        .map(String::from)
-        .to_vec(),
-        first_load: mode,
-        max_concurrent_streams: 6,
-        ..SyncOptions::default()
-    };
+        ])
+        .with_first_load(mode)
+        .with_max_concurrent_streams(6);
     let started = Instant::now();
     let (report, dest) = Engine::new(client, options).plan_first_load(true).run(dest).await?;
     let wall = started.elapsed();

@@ -111,10 +111,7 @@ async fn main() -> anyhow::Result<()> {
     if !args.duckdb_sql.is_empty() {
         dest.connection().execute_batch(&args.duckdb_sql)?;
     }
-    let mut options = SyncOptions {
-        max_concurrent_streams: args.streams,
-        ..SyncOptions::default()
-    };
+    let mut options = SyncOptions::default().with_max_concurrent_streams(args.streams);
     if args.search_only {
         options.exclude_tables = [
             "conversation_events",

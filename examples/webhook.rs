@@ -72,14 +72,8 @@ async fn main() -> anyhow::Result<()> {
     })
     .await?;
     let client = Client::builder().base_url(sim.base_url()).token(sim.token()).build()?;
-    let options = SyncOptions {
-        tables: Some(
-            ["customers", "conversations", "messages", "users", "teams", "tags"]
-                .map(String::from)
-                .to_vec(),
-        ),
-        ..SyncOptions::default()
-    };
+    let options =
+        SyncOptions::default().with_tables(["customers", "conversations", "messages", "users", "teams", "tags"]);
     let engine = Engine::new(client.clone(), options);
     let (report, dest) = engine.run(dest).await?;
     println!(

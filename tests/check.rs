@@ -200,10 +200,7 @@ async fn capped_totals_refused_archive_and_403s_are_said() {
     .await
     .unwrap();
     let client = sim_client(&sim);
-    let options = SyncOptions {
-        tables: Some(vec!["messages".into(), "customers".into(), "tags".into()]),
-        ..SyncOptions::default()
-    };
+    let options = SyncOptions::default().with_tables(["messages", "customers", "tags"]);
     let report = check(&client, &options).await.unwrap();
     let text = report.to_string();
     let messages = report.table("messages").unwrap();
@@ -227,11 +224,9 @@ async fn capped_totals_refused_archive_and_403s_are_said() {
     assert!(report.table("conversations").is_none(), "not selected");
 
     // Search only: the window's pages and nothing on the org budget.
-    let options = SyncOptions {
-        first_load: FirstLoadMode::SearchOnly,
-        tables: Some(vec!["messages".into()]),
-        ..SyncOptions::default()
-    };
+    let options = SyncOptions::default()
+        .with_first_load(FirstLoadMode::SearchOnly)
+        .with_tables(["messages"]);
     let report = check(&client, &options).await.unwrap();
     let messages = report.table("messages").unwrap();
     assert_eq!((messages.org_requests, messages.search_requests), (0, 10_000 / 500 + 1));

@@ -89,12 +89,10 @@ const STREAMS: [&str; 11] = [
 /// The options of every step unless it says otherwise: history on, small
 /// search pages (so a stream writes several batches).
 fn base() -> SyncOptions {
-    SyncOptions {
-        tables: Some(STREAMS.map(String::from).to_vec()),
-        history: true,
-        search_page_size: 10,
-        ..SyncOptions::default()
-    }
+    SyncOptions::default()
+        .with_tables(STREAMS)
+        .with_history(true)
+        .with_search_page_size(10)
 }
 
 /// One step: change the source, then run one sync.
@@ -206,11 +204,7 @@ fn steps() -> Vec<Step> {
             // leaves committed is a prefix of it. (How long a prefix depends
             // on timing: the engine groups batches that queue up while the
             // destination is busy into one write.)
-            options: || SyncOptions {
-                tables: Some(vec!["conversations".into()]),
-                search_page_size: 3,
-                ..base()
-            },
+            options: || base().with_tables(["conversations"]).with_search_page_size(3),
             fail_after: Some(1),
         },
         Step {
@@ -239,10 +233,7 @@ fn steps() -> Vec<Step> {
                 }
                 Vec::new()
             },
-            options: || SyncOptions {
-                hard_delete: true,
-                ..base()
-            },
+            options: || base().with_hard_delete(true),
             fail_after: None,
         },
         Step {
@@ -252,10 +243,7 @@ fn steps() -> Vec<Step> {
                 assert!(o.purge(Kind::Customer, &id));
                 vec![id]
             },
-            options: || SyncOptions {
-                resync: vec!["customers".into()],
-                ..base()
-            },
+            options: || base().with_resync(["customers"]),
             fail_after: None,
         },
     ]

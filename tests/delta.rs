@@ -67,10 +67,7 @@ async fn python_reads_duckdbs_rows(lake: &str) {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ref.duckdb");
-    let opts = SyncOptions {
-        history: true,
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_history(true);
     let mut tables = Vec::new();
     for spec in [db.to_string_lossy().into_owned(), lake.to_owned()] {
         let dest = dest::open(&spec).unwrap();

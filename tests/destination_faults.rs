@@ -42,10 +42,7 @@ async fn a_write_failing_mid_transaction_leaves_nothing_half_written() {
         )
         .unwrap();
     }
-    let opts = SyncOptions {
-        tables: Some(vec!["notes".into()]),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_tables(["notes"]);
     let dest = DuckDbDestination::open(&path).unwrap();
     let err = Engine::new(sim_client(&sim), opts.clone())
         .run(dest)

@@ -56,10 +56,7 @@ async fn detail_tables_come_after_the_core_tables_and_the_next_runs_finish_them(
     let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
 
     // A first run that may backfill no parent: the core tables, no detail request.
-    let opts = SyncOptions {
-        details_per_run: Some(0),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_details_per_run(0);
     let (report, mut dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(detail_requests(&sim), 0, "{:?}", sim.stats().by_family);
@@ -80,10 +77,7 @@ async fn detail_tables_come_after_the_core_tables_and_the_next_runs_finish_them(
     );
 
     // A bounded run: 25 parents per stream.
-    let opts = SyncOptions {
-        details_per_run: Some(25),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_details_per_run(25);
     let (report, mut dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     let done = parents_with(&dest, "conversation_times", "conversation_id");
@@ -107,10 +101,7 @@ async fn inline_details_come_with_each_batch_and_cost_no_second_read() {
     let sim = small_org().await;
     let dir = tempfile::tempdir().unwrap();
     let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
-    let opts = SyncOptions {
-        details: DetailsMode::Inline,
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_details(DetailsMode::Inline);
     let (report, mut dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(pending(&mut dest, "conversations"), None);

@@ -39,11 +39,9 @@ async fn first_sync_then_only_the_changes() {
     // First sync: everything, through search (tests/first_load.rs covers
     // the GET lists).
     let dest = DuckDbDestination::open(&path).unwrap();
-    let opts = SyncOptions {
-        search_page_size: 50,
-        first_load: FirstLoadMode::SearchOnly,
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default()
+        .with_search_page_size(50)
+        .with_first_load(FirstLoadMode::SearchOnly);
     let (report, dest) = Engine::new(client.clone(), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report:#?}");
     assert_destination_equals_simulator(&dest, &sim);
@@ -74,10 +72,7 @@ async fn first_sync_then_only_the_changes() {
     let before = sim.stats();
 
     let dest = DuckDbDestination::open(&path).unwrap();
-    let opts = SyncOptions {
-        search_page_size: 10,
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_search_page_size(10);
     let (report, dest) = Engine::new(client, opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report:#?}");
     let s = |n: &str| report.stream(n).unwrap().clone();
@@ -114,10 +109,7 @@ async fn unknown_tables_are_refused_before_any_request() {
     })
     .await
     .unwrap();
-    let opts = SyncOptions {
-        tables: Some(vec!["customers".into(), "custmers".into()]),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_tables(["customers", "custmers"]);
     let err = Engine::new(sim_client(&sim), opts)
         .run(DuckDbDestination::in_memory().unwrap())
         .await

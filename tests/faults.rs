@@ -44,10 +44,7 @@ fn client(sim: &Simulator) -> Client {
 }
 
 fn options() -> SyncOptions {
-    SyncOptions {
-        search_page_size: 40,
-        ..SyncOptions::default()
-    }
+    SyncOptions::default().with_search_page_size(40)
 }
 
 /// Runs a sync with `rules` injected, then a clean one; returns the first
@@ -154,10 +151,7 @@ async fn short_pages_are_not_taken_for_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("k.duckdb");
     sim.inject(FaultRule::new(Fault::ShortPage, SEARCH).times(5));
-    let search_only = SyncOptions {
-        first_load: FirstLoadMode::SearchOnly,
-        ..options()
-    };
+    let search_only = options().with_first_load(FirstLoadMode::SearchOnly);
     let (report, dest) = Engine::new(client(&sim), search_only)
         .run(DuckDbDestination::open(&path).unwrap())
         .await

@@ -51,12 +51,10 @@ fn five_year_org() -> SimConfig {
 }
 
 fn options(mode: FirstLoadMode) -> SyncOptions {
-    SyncOptions {
-        tables: Some(INCREMENTAL.map(String::from).to_vec()),
-        exclude_tables: DETAIL.map(String::from).to_vec(),
-        first_load: mode,
-        ..SyncOptions::default()
-    }
+    SyncOptions::default()
+        .with_tables(INCREMENTAL)
+        .with_exclude_tables(DETAIL)
+        .with_first_load(mode)
 }
 
 fn updated_at(v: &serde_json::Value) -> DateTime<Utc> {
@@ -283,11 +281,9 @@ async fn without_the_lists_role_archive_search_and_search_still_read_all_history
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let dest = DuckDbDestination::open(dir.path().join("k.duckdb")).unwrap();
-    let opts = SyncOptions {
-        tables: Some(vec!["conversations".into()]),
-        exclude_tables: DETAIL.map(String::from).to_vec(),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default()
+        .with_tables(["conversations"])
+        .with_exclude_tables(DETAIL);
     let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     let (old, live) = older_than_window(&sim, Kind::Conversation);
@@ -359,11 +355,9 @@ async fn an_org_past_the_ten_thousand_record_window_loads_completely() {
     }
     let dir = tempfile::tempdir().unwrap();
     let dest = DuckDbDestination::open(dir.path().join("big.duckdb")).unwrap();
-    let opts = SyncOptions {
-        tables: Some(vec!["customers".into(), "conversations".into(), "messages".into()]),
-        exclude_tables: DETAIL.map(String::from).to_vec(),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default()
+        .with_tables(["customers", "conversations", "messages"])
+        .with_exclude_tables(DETAIL);
     let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     support::assert_entity::<kustomer::models::Customer>(&dest, &sim, Kind::Customer, false, &[]);
@@ -400,11 +394,9 @@ async fn messages_past_the_window_come_through_their_conversations() {
     assert!(old > 12_000, "only {old} messages older than two years");
     let dir = tempfile::tempdir().unwrap();
     let dest = DuckDbDestination::open(dir.path().join("threads.duckdb")).unwrap();
-    let opts = SyncOptions {
-        tables: Some(vec!["conversations".into(), "messages".into()]),
-        exclude_tables: DETAIL.map(String::from).to_vec(),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default()
+        .with_tables(["conversations", "messages"])
+        .with_exclude_tables(DETAIL);
     let (report, dest) = Engine::new(sim_client(&sim), opts).run(dest).await.unwrap();
     assert!(report.is_success(), "{report}");
     support::assert_entity::<kustomer::models::Message>(&dest, &sim, Kind::Message, false, &[]);

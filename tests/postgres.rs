@@ -138,10 +138,7 @@ async fn a_write_failing_mid_transaction_leaves_nothing_half_written() {
             t = pg.table("note_user_mentions")
         ),
     );
-    let opts = SyncOptions {
-        tables: Some(vec!["notes".into()]),
-        ..SyncOptions::default()
-    };
+    let opts = SyncOptions::default().with_tables(["notes"]);
     let err = Engine::new(sim_client(&sim), opts.clone())
         .run(connect(&pg))
         .await

@@ -36,10 +36,7 @@ fn int(dest: &DuckDbDestination, sql: &str) -> i64 {
 }
 
 fn only(tables: &[&str]) -> SyncOptions {
-    SyncOptions {
-        tables: Some(tables.iter().map(|t| (*t).to_owned()).collect()),
-        ..SyncOptions::default()
-    }
+    SyncOptions::default().with_tables(tables.iter().copied())
 }
 
 /// Rows the simulator serves for a conversation detail table (live parents only).

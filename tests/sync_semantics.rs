@@ -56,11 +56,9 @@ impl Fixture {
 }
 
 fn tables(names: &[&str]) -> SyncOptions {
-    SyncOptions {
-        tables: Some(names.iter().map(|s| s.to_string()).collect()),
-        search_page_size: 50,
-        ..SyncOptions::default()
-    }
+    SyncOptions::default()
+        .with_tables(names.iter().copied())
+        .with_search_page_size(50)
 }
 
 fn int(dest: &DuckDbDestination, sql: &str) -> i64 {
@@ -188,10 +186,7 @@ async fn replace_tables_mark_vanished_rows_and_hard_delete_removes_them() {
     drop(dest);
 
     // Hard deletes: the vanished rows go, with their child rows.
-    let opts = SyncOptions {
-        hard_delete: true,
-        ..tables(&["tags", "users"])
-    };
+    let opts = tables(&["tags", "users"]).with_hard_delete(true);
     let (report, dest) = f.run(opts).await;
     assert_eq!(report.stream("users").unwrap().written.deleted, 1);
     assert_eq!(int(&dest, &format!("SELECT count(*) FROM tags WHERE id = '{tag}'")), 0);
@@ -274,10 +269,7 @@ async fn update_tables_follow_the_records_deleted_flags() {
         )
     };
     assert!(mentions_before > 0);
-    let opts = SyncOptions {
-        hard_delete: true,
-        ..tables(&["notes"])
-    };
+    let opts = tables(&["notes"]).with_hard_delete(true);
     let (report, dest) = f.run(opts).await;
     assert_eq!(report.stream("notes").unwrap().written.deleted, 1);
     assert_eq!(
@@ -296,10 +288,7 @@ async fn update_tables_follow_the_records_deleted_flags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_keeps_every_observed_version_with_contiguous_validity() {
     let f = Fixture::new().await;
-    let opts = || SyncOptions {
-        history: true,
-        ..tables(&["conversations"])
-    };
+    let opts = || tables(&["conversations"]).with_history(true);
     let conv = f.sim.with_org(|o| {
         o.ids(Kind::Conversation)
             .into_iter()
@@ -383,15 +372,9 @@ async fn history_keeps_every_observed_version_with_contiguous_validity() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn excluded_tables_and_columns_are_never_written() {
     let f = Fixture::new().await;
-    let opts = SyncOptions {
-        exclude_tables: vec![
-            "conversation_events".into(),
-            "customer_drafts".into(),
-            "messages".into(),
-        ],
-        exclude_columns: vec!["customers.name".into(), "conversation_tags.tag_id".into()],
-        ..tables(&["customers", "conversations", "messages"])
-    };
+    let opts = tables(&["customers", "conversations", "messages"])
+        .with_exclude_tables(["conversation_events", "customer_drafts", "messages"])
+        .with_exclude_columns(["customers.name", "conversation_tags.tag_id"]);
     let before = f.sim.stats();
     let (report, dest) = f.run(opts).await;
     assert!(report.stream("messages").is_none());
@@ -422,19 +405,13 @@ async fn excluded_tables_and_columns_are_never_written() {
 
     // Unknown names are refused before any request.
     let requests = f.sim.stats().requests;
-    let bad = SyncOptions {
-        exclude_columns: vec!["customers.nmae".into()],
-        ..tables(&["customers"])
-    };
+    let bad = tables(&["customers"]).with_exclude_columns(["customers.nmae"]);
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
         .expect_err("unknown column refused");
     assert!(err.to_string().contains("nmae"), "{err}");
-    let bad = SyncOptions {
-        exclude_tables: vec!["custmers".into()],
-        ..SyncOptions::default()
-    };
+    let bad = SyncOptions::default().with_exclude_tables(["custmers"]);
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
@@ -556,10 +533,7 @@ async fn resync_reloads_in_full_and_computes_deletes() {
     drop(dest);
 
     // A re-sync reads everything again and marks what it no longer finds.
-    let opts = SyncOptions {
-        resync: vec!["customers".into()],
-        ..tables(&["customers"])
-    };
+    let opts = tables(&["customers"]).with_resync(["customers"]);
     let (report, dest) = f.run(opts).await;
     let live = f.sim.with_org(|o| o.live_records(Kind::Customer).len()) as u64;
     let s = report.stream("customers").unwrap();
@@ -592,10 +566,7 @@ async fn start_date_bounds_the_first_sync() {
         let start = times[times.len() / 2];
         (start, times.iter().filter(|t| **t >= start).count() as i64)
     });
-    let opts = SyncOptions {
-        start_date: Some(start),
-        ..tables(&["conversations"])
-    };
+    let opts = tables(&["conversations"]).with_start_date(start);
     let (_, dest) = f.run(opts).await;
     assert_eq!(int(&dest, "SELECT count(*) FROM conversations"), expected);
     let micros = start.timestamp_micros();
@@ -611,16 +582,10 @@ async fn start_date_bounds_the_first_sync() {
 #[tokio::test]
 async fn usage_ceiling_is_set_per_run() {
     let f = Fixture::new().await;
-    let opts = SyncOptions {
-        usage_ceiling: Some(0.3),
-        ..tables(&["tags"])
-    };
+    let opts = tables(&["tags"]).with_usage_ceiling(0.3);
     let (report, _) = f.run(opts).await;
     assert_eq!(report.usage_ceiling, 0.3);
-    let bad = SyncOptions {
-        usage_ceiling: Some(0.95),
-        ..tables(&["tags"])
-    };
+    let bad = tables(&["tags"]).with_usage_ceiling(0.95);
     let err = Engine::new(sim_client(&f.sim), bad)
         .run(DuckDbDestination::in_memory().unwrap())
         .await
@@ -631,10 +596,7 @@ async fn usage_ceiling_is_set_per_run() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resolved_only_loads_done_conversations_whole_and_again_on_a_new_message() {
     let f = Fixture::new().await;
-    let opts = || SyncOptions {
-        resolved_only: true,
-        ..tables(&["conversations", "messages", "notes"])
-    };
+    let opts = || tables(&["conversations", "messages", "notes"]).with_resolved_only(true);
     let (report, dest) = f.run(opts()).await;
     assert!(report.stream("messages").unwrap().skipped.is_some());
     let (done, messages, notes) = f.sim.with_org(|o| {

@@ -14,14 +14,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use kustomer_models::{snake_case, Cell, Column, CustomAttributes, CustomKind, CustomValue, LogicalType};
 
 /// Name of the JSON column holding values that did not fit their type.
-pub const OVERFLOW_COLUMN: &str = "_custom_overflow";
+pub(crate) const OVERFLOW_COLUMN: &str = "_custom_overflow";
 
 /// Meaning of [`OVERFLOW_COLUMN`].
-pub const OVERFLOW_DOC: &str = "Custom attribute values that did not fit their column's type, as JSON";
+pub(crate) const OVERFLOW_DOC: &str = "Custom attribute values that did not fit their column's type, as JSON";
 
 /// One custom attribute's column.
 #[derive(Debug)]
-pub struct CustomColumn {
+pub(crate) struct CustomColumn {
     /// The attribute's API name (`totalSpentNum`).
     pub attribute: String,
     /// Its kind, from the suffix.
@@ -35,7 +35,7 @@ pub struct CustomColumn {
 
 /// The custom columns of one table.
 #[derive(Debug, Default)]
-pub struct CustomColumns {
+pub(crate) struct CustomColumns {
     columns: Vec<CustomColumn>,
 }
 
@@ -84,11 +84,6 @@ impl CustomColumns {
     /// Whether there are no custom columns.
     pub fn is_empty(&self) -> bool {
         self.columns.is_empty()
-    }
-
-    /// The columns, in order.
-    pub fn iter(&self) -> impl Iterator<Item = &CustomColumn> {
-        self.columns.iter()
     }
 
     /// Table columns: one per attribute, then `_custom_overflow`.

@@ -15,7 +15,7 @@ use crate::error::SyncError;
 
 /// One klass and its table.
 #[derive(Debug)]
-pub struct KlassTable {
+pub(crate) struct KlassTable {
     /// The klass name (`shopify-orders`).
     pub klass: String,
     /// Its table (`kobject_shopify_orders`).
@@ -24,22 +24,24 @@ pub struct KlassTable {
     pub custom: Arc<CustomColumns>,
 }
 
-/// What a run discovered.
+/// What a run discovered: the org's klasses and custom attributes. Opaque
+/// outside the crate; [`crate::StreamDef::tables`] takes one
+/// (`Discovery::default()`: no klasses, no custom columns).
 #[derive(Debug, Default)]
 pub struct Discovery {
     /// Custom attribute names per resource (`customer`, `conversation`, …).
-    pub custom: BTreeMap<String, Vec<String>>,
+    pub(crate) custom: BTreeMap<String, Vec<String>>,
     /// Klasses, sorted by name.
-    pub klasses: Vec<KlassTable>,
+    pub(crate) klasses: Vec<KlassTable>,
     /// Each resource's attributes' `displayName` (resource → attribute →
     /// name), for the columns' comments.
-    pub labels: BTreeMap<String, BTreeMap<String, String>>,
+    pub(crate) labels: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Table names for klasses: `kobject_` + the sanitised name. Names that
 /// sanitise alike are told apart deterministically: sorted by klass name,
 /// the first keeps the plain name and the others get `_2`, `_3`, ….
-pub fn klass_table_names(klasses: &[String]) -> Vec<(String, String)> {
+pub(crate) fn klass_table_names(klasses: &[String]) -> Vec<(String, String)> {
     let mut sorted: Vec<&String> = klasses.iter().collect();
     sorted.sort();
     sorted.dedup();
@@ -90,7 +92,7 @@ impl Discovery {
     /// set, every klass and its attributes. What the token may not read is
     /// skipped with a warning (its values stay in the `custom` JSON column);
     /// a 401 is an error.
-    pub async fn discover(client: &Client, resources: &[&str], klasses: bool) -> Result<Discovery, SyncError> {
+    pub(crate) async fn discover(client: &Client, resources: &[&str], klasses: bool) -> Result<Discovery, SyncError> {
         // Every request at once: read one after another, these small
         // requests idled the budget for the first second or two of a run.
         let metadata = futures::future::join_all(resources.iter().map(|r| metadata_names(client, r)));
@@ -154,7 +156,7 @@ impl Discovery {
     }
 
     /// Custom columns of a resource, avoiding the table's own column names.
-    pub fn custom_columns(&self, resource: &str, taken: &HashSet<String>) -> Option<CustomColumns> {
+    pub(crate) fn custom_columns(&self, resource: &str, taken: &HashSet<String>) -> Option<CustomColumns> {
         self.custom
             .get(resource)
             .map(|names| CustomColumns::new(names.iter().cloned(), taken).with_labels(self.labels.get(resource)))
@@ -163,7 +165,7 @@ impl Discovery {
 
 /// The columns a `kobject_<klass>` table copies from `kobjects`, before the
 /// klass's custom columns.
-pub const KLASS_TABLE_FIXED: &[&str] = &[
+pub(crate) const KLASS_TABLE_FIXED: &[&str] = &[
     "id",
     "klass_name",
     "customer_id",

@@ -3,7 +3,9 @@
 //!
 //! - [`keyset`]: search read by keyset on (`updatedAt`, ids at that instant),
 //!   past the 100-page cap and any number of ties.
-//! - [`catalog`]: every stream, its mode and tables.
+//! - [`catalog()`]: every stream ([`StreamDef`]), its [`Mode`] and tables.
+//! - [`SyncOptions`]: how a run goes (tables, columns, hashing, history, …),
+//!   from [`SyncOptions::builder`], `with_*` setters or a TOML file.
 //! - [`dest`]: the [`dest::Destination`] trait; DuckDB behind the `duckdb`
 //!   feature (off here, on in the root `kustomer` crate), so a program that
 //!   only embeds the streams never compiles DuckDB.
@@ -34,19 +36,19 @@
 #![warn(missing_docs)]
 
 pub mod bookmark;
-pub mod catalog;
+mod catalog;
 pub mod check;
-pub mod custom_columns;
+mod custom_columns;
 pub mod dest;
 pub mod dictionary;
-pub mod discovery;
+mod discovery;
 pub mod docs;
 mod engine;
 pub mod error;
 pub mod keyset;
-pub mod options;
+mod options;
 pub mod report;
-pub mod select;
+mod select;
 mod skips;
 pub mod streams;
 #[cfg(feature = "webhook")]
@@ -63,5 +65,6 @@ pub use discovery::Discovery;
 pub use engine::{Engine, IdReader, Progress, ProgressFn, RunReport, StreamReport};
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
-pub use options::{HashSalt, SyncOptions};
+pub use options::{HashSalt, SyncOptions, SyncOptionsBuilder};
+pub use select::hash_cell;
 pub use streams::{DetailsMode, FirstLoadMode};
