@@ -1,6 +1,6 @@
 //! Outbound-webhook delivery (spec §13): which webhooks want an event, the
 //! event's signed body, and the server's outbox that posts it, retried and in
-//! order per record (see [`crate::webhooks`] for the rules). Below the org: the
+//! order per record (the `webhooks` module states the rules). Below the org: the
 //! org holds its [`Hooks`] and calls [`Hooks::emit`] when a record changes.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};

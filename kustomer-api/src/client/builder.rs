@@ -53,6 +53,13 @@ impl Default for ClientBuilder {
     }
 }
 
+impl Client {
+    /// A builder.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+}
+
 impl ClientBuilder {
     /// The API token (required).
     pub fn token(mut self, token: impl Into<ApiToken>) -> Self {

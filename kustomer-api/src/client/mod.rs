@@ -14,11 +14,11 @@ use crate::error::Result;
 use crate::limits::{BudgetKind, Governor, RateLimits};
 use crate::retry::RetryPolicy;
 
-mod builder;
+// The submodules add to `Client` and use its state; this module uses none of
+// them (lib.rs re-exports the builder).
+pub(crate) mod builder;
 mod paging;
 mod send;
-
-pub use builder::ClientBuilder;
 
 /// The user agent sent unless another is configured.
 pub const DEFAULT_USER_AGENT: &str = concat!("kustomer-rs/", env!("CARGO_PKG_VERSION"));
@@ -118,11 +118,6 @@ pub struct RawResponse {
 }
 
 impl Client {
-    /// A builder.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     /// The resolved base URL.
     pub fn base_url(&self) -> &Url {
         &self.inner.base
