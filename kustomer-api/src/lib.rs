@@ -43,9 +43,9 @@ pub mod search;
 mod token;
 pub mod webhooks;
 
+pub use client::builder::ClientBuilder;
 pub use client::{
-    Client, ClientBuilder, ClientStats, RawResponse, DEFAULT_USER_AGENT, RESULT_WINDOW, SEARCH_MAX_PAGE_SIZE,
-    SEARCH_PAGE_CAP,
+    Client, ClientStats, RawResponse, DEFAULT_USER_AGENT, RESULT_WINDOW, SEARCH_MAX_PAGE_SIZE, SEARCH_PAGE_CAP,
 };
 pub use error::{ApiErrorItem, Error, Result};
 pub use limits::{BudgetKind, RateLimits};

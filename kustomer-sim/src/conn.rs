@@ -19,7 +19,7 @@ use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::server::lock;
+use crate::lock::lock;
 
 /// What a handler sees of its connection (as axum connect info).
 #[derive(Debug, Clone, Default)]

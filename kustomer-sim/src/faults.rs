@@ -21,9 +21,10 @@ use serde_json::Value;
 
 use crate::conn::Tap;
 use crate::errors::ApiError;
+use crate::http::{error_response, json_response, under};
 use crate::limits::RateHeaders;
+use crate::lock::lock;
 use crate::org::Org;
-use crate::server::{error_response, json_response, lock, under};
 
 /// What goes wrong with a request a [`FaultRule`] matches.
 ///
@@ -289,39 +290,6 @@ impl Faults {
             }
         });
         fired
-    }
-}
-
-impl crate::Simulator {
-    /// Adds a fault rule after the ones already set (rules are checked in order; the
-    /// first that fires on a request wins). A rule with `times` 0 is ignored.
-    pub fn inject(&self, rule: FaultRule) {
-        self.shared.faults.inject(rule);
-    }
-
-    /// Removes every fault rule and every [`Simulator::on_request`](crate::Simulator::on_request)
-    /// hook that has not run yet.
-    pub fn clear_faults(&self) {
-        self.shared.faults.clear();
-    }
-
-    /// Runs `f` on the org when the `skip + 1`-th request matching `method` (`None`:
-    /// any) and `path_prefix` (as [`FaultRule::path_prefix`]) arrives, before it is
-    /// answered: the very response it triggers, and every later one, see the change.
-    /// For records updated, deleted or inserted while a client is paging.
-    ///
-    /// Hooks count the requests rules see (authenticated, not forbidden, not
-    /// throttled), each hook all of those it matches, independently of rules and of
-    /// other hooks; hooks due on the same request run in the order they were added,
-    /// before any fault is picked. Requests wait while `f` runs.
-    pub fn on_request(
-        &self,
-        method: Option<Method>,
-        path_prefix: impl Into<String>,
-        skip: u32,
-        f: impl FnOnce(&mut Org) + Send + 'static,
-    ) {
-        (self.shared.faults).on_request(method, path_prefix.into(), skip, Box::new(f));
     }
 }
 

@@ -11,12 +11,13 @@ use crate::dataset::config_lists::{ListSpec, Shape, Side};
 use crate::dataset::{audit, detail, METADATA, WEBHOOK_EVENTS};
 use crate::detail_route::Detail;
 use crate::errors::ApiError;
+use crate::http::{not_found, to_bytes};
 use crate::kind::Kind;
 use crate::org::Org;
 use crate::paging::{self, PageRequest, Query, Totals};
 use crate::policy::Policy;
+use crate::records::parent;
 use crate::resource;
-use crate::server::{not_found, parent, to_bytes};
 use crate::store::Item;
 use crate::time;
 

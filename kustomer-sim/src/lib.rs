@@ -54,17 +54,22 @@ mod detail_route;
 mod errors;
 mod faults;
 mod handlers;
+mod http;
 mod kind;
 mod limits;
+mod lock;
 mod org;
+mod outbox;
 mod paging;
 mod policy;
+mod records;
 mod resource;
 mod rng;
 mod routes;
 mod row;
 mod search;
 mod server;
+mod state;
 mod stats;
 mod store;
 mod time;
@@ -82,10 +87,12 @@ pub use config::{OrgSize, SimConfig};
 pub use faults::{Fault, FaultRule, Reset};
 pub use kind::Kind;
 pub use org::Org;
+pub use outbox::{WebhookDelivery, ATTEMPT_TIMEOUT, DEFAULT_RETRY_DELAYS};
 pub use stats::SimStats;
-pub use webhooks::{WebhookDelivery, ATTEMPT_TIMEOUT, DEFAULT_RETRY_DELAYS, MAX_OUTBOUND_WEBHOOKS};
+pub use webhooks::MAX_OUTBOUND_WEBHOOKS;
 
-use server::{lock, Shared};
+use lock::lock;
+use state::Shared;
 
 /// A running simulated org: an HTTP server on loopback plus a handle to its data.
 ///
@@ -96,7 +103,7 @@ pub struct Simulator {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
-    webhooks: Arc<webhooks::Outbox>,
+    webhooks: Arc<outbox::Outbox>,
 }
 
 impl Simulator {
@@ -120,7 +127,7 @@ impl Simulator {
             .await
             .map_err(std::io::Error::other)?;
         let shared = Arc::new(shared);
-        let webhooks = webhooks::Outbox::new();
+        let webhooks = outbox::Outbox::new();
         lock(&shared.org).webhooks.attach(Arc::clone(&webhooks));
         let (stop, stopped) = oneshot::channel::<()>();
         let app = server::router(Arc::clone(&shared));
@@ -207,6 +214,40 @@ impl Simulator {
                 task.abort();
             }
         }
+    }
+}
+
+/// Faults and request hooks ([`crate::faults`]).
+impl Simulator {
+    /// Adds a fault rule after the ones already set (rules are checked in order; the
+    /// first that fires on a request wins). A rule with `times` 0 is ignored.
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.faults.inject(rule);
+    }
+
+    /// Removes every fault rule and every [`Simulator::on_request`](Simulator::on_request)
+    /// hook that has not run yet.
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Runs `f` on the org when the `skip + 1`-th request matching `method` (`None`:
+    /// any) and `path_prefix` (as [`FaultRule::path_prefix`]) arrives, before it is
+    /// answered: the very response it triggers, and every later one, see the change.
+    /// For records updated, deleted or inserted while a client is paging.
+    ///
+    /// Hooks count the requests rules see (authenticated, not forbidden, not
+    /// throttled), each hook all of those it matches, independently of rules and of
+    /// other hooks; hooks due on the same request run in the order they were added,
+    /// before any fault is picked. Requests wait while `f` runs.
+    pub fn on_request(
+        &self,
+        method: Option<Method>,
+        path_prefix: impl Into<String>,
+        skip: u32,
+        f: impl FnOnce(&mut Org) + Send + 'static,
+    ) {
+        (self.shared.faults).on_request(method, path_prefix.into(), skip, Box::new(f));
     }
 }
 

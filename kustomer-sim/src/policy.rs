@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use crate::config::SimConfig;
 use crate::errors::ApiError;
+use crate::http::under;
 use crate::paging::PageRequest;
 use crate::routes::{self, Route};
 use crate::search::Index;
-use crate::server::under;
 
 /// Elasticsearch's default `track_total_hits`: the largest total search reports
 /// with [`SimConfig::cap_totals`].

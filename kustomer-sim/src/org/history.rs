@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::Org;
 use crate::dataset::{audit, detail, events, Refs};
 use crate::kind::Kind;
+use crate::outbox::RecordChange;
 use crate::resource;
 
 impl Org {
@@ -56,7 +57,14 @@ impl Org {
         if kind == Kind::Message && (verb != "update" || before.is_none_or(attachments_changed)) {
             self.refresh_attachments(&refs, &value);
         }
-        crate::webhooks::emit(self, kind, &value, verb, before, &refs.org, at);
+        let change = RecordChange {
+            kind,
+            value: &value,
+            verb,
+            before,
+            at,
+        };
+        self.webhooks.emit(|| self.store(), self.seed, &refs.org, change);
         if let Some(ty) = audit::object_type(kind) {
             let actor = audit::Actor {
                 user: Some(refs.machine_user.clone()),

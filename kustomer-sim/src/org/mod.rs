@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 use crate::config::SimConfig;
 use crate::dataset::{self, detail, events, Draft, IdGen, Parents, Refs};
 use crate::kind::Kind;
+use crate::outbox::Hooks;
 use crate::resource;
 use crate::rng::{combine, Rng};
 use std::sync::OnceLock;
@@ -102,8 +103,8 @@ pub struct Org {
     /// The generation clock and span the collections derive from.
     timeline: Timeline,
     mutations: u64,
-    /// Outbound-webhook subscriptions and delivery ([`crate::webhooks`]).
-    pub(crate) webhooks: crate::webhooks::Hooks,
+    /// Outbound-webhook subscriptions and delivery ([`crate::outbox`]).
+    pub(crate) webhooks: Hooks,
 }
 
 impl Org {
