@@ -13,6 +13,10 @@ pub enum SyncError {
     /// bookmark moved.
     #[error("destination error: {0}")]
     Destination(String),
+    /// The destination lost a commit race with another writer: nothing of
+    /// the batch is visible, and running it again may succeed.
+    #[error("destination error: {0}")]
+    Conflict(String),
     /// A stored bookmark could not be read.
     #[error("bookmark of stream {stream} is unreadable: {message}")]
     Bookmark {

@@ -62,7 +62,7 @@ use deltalake_core::kernel::Transaction;
 use kustomer_models::{Column, LogicalType, TableDef};
 use url::Url;
 
-use self::lake::{err, FileRef, LakeTable, CONFLICT};
+use self::lake::{err, FileRef, LakeTable};
 use super::duckdb::DuckDbDestination;
 use super::runtime::OwnedRuntime;
 use super::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
@@ -268,9 +268,9 @@ impl DeltaDestination {
                 loaded.push((def.clone(), files, done));
             }
         }
-        // Its bookmark lands in the scratch database's own state table,
-        // which goes with it: the lake's moves in `write`, after the data.
-        let stats = scratch.write_batch(batch)?;
+        // Every phase of the merge plan but the bookmark, whose commit to
+        // the lake is `write`'s, after the data (`plan::WRITE_ORDER`).
+        let stats = scratch.write_batch(batch, false)?;
         for (def, files, done) in loaded {
             if done {
                 continue;
@@ -401,8 +401,9 @@ fn writer_id() -> String {
     format!("{:x}-{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
 }
 
+/// A lost commit race (another writer committed the version first).
 fn is_conflict(e: &SyncError) -> bool {
-    matches!(e, SyncError::Destination(m) if m.starts_with(CONFLICT))
+    matches!(e, SyncError::Conflict(_))
 }
 
 impl Destination for DeltaDestination {

@@ -1,12 +1,22 @@
 //! Destinations: where rows land. Every destination implements
 //! [`Destination`]; the engine never knows which one it writes to.
+//!
+//! The SQL destinations share one merge: [`plan`] turns a [`WriteBatch`]
+//! into ordered steps (in [`plan::WRITE_ORDER`]) written in a
+//! [`dialect::Dialect`]; each destination only runs them (its staging and
+//! statement I/O). The Delta destination computes the same plan in an
+//! in-memory DuckDB database and commits the result per table.
 
 #[cfg(feature = "duckdb")]
 pub mod arrow;
 #[cfg(feature = "delta")]
 pub mod delta;
+#[cfg(any(feature = "duckdb", feature = "postgres"))]
+pub mod dialect;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+#[cfg(any(feature = "duckdb", feature = "postgres"))]
+pub mod plan;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(any(feature = "postgres", feature = "delta"))]

@@ -23,9 +23,6 @@ pub fn err(msg: impl std::fmt::Display) -> SyncError {
     SyncError::Destination(format!("delta: {msg}"))
 }
 
-/// A commit lost a race with another writer: recompute and try again.
-pub const CONFLICT: &str = "delta: commit conflict";
-
 fn delta_err(what: &str, table: &str, e: DeltaTableError) -> SyncError {
     use deltalake_core::kernel::transaction::TransactionError as T;
     let lost_race = matches!(
@@ -36,7 +33,8 @@ fn delta_err(what: &str, table: &str, e: DeltaTableError) -> SyncError {
     ) || matches!(&e, DeltaTableError::VersionAlreadyExists(_));
     let msg = e.to_string();
     if lost_race {
-        return SyncError::Destination(format!("{CONFLICT}: {table}: {what}: {msg}"));
+        // A commit lost a race with another writer: recompute and try again.
+        return SyncError::Conflict(format!("delta: commit conflict: {table}: {what}: {msg}"));
     }
     err(format!("{table}: {what}: {msg}"))
 }

@@ -1,0 +1,417 @@
+//! The embedded default destination: one DuckDB file.
+//!
+//! Rows are bulk-appended into temporary staging tables, then merged with
+//! set-based statements (delete by key, insert from staging; the plan of
+//! [`super::plan`] in [`DuckDbDialect`]) inside one transaction together
+//! with the stream's bookmark: a kill at any instant
+//! leaves either the whole batch or none of it. A batch of parents none of
+//! which is stored yet (most of a first load) skips staging and merge: it is
+//! appended straight into its tables, the primary keys refusing it (and the
+//! merge taking over) if any parent was there after all.
+
+mod dialect;
+mod merge;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::Utc;
+use duckdb::{params, params_from_iter, Connection};
+use kustomer_models::TableDef;
+
+use self::dialect::{fail, Failure, SqlCell};
+use self::merge::id_query_sql;
+use super::dialect::ErrorClass;
+use super::plan::{self, Phase, Tally};
+use super::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
+use crate::error::SyncError;
+
+pub use self::dialect::DuckDbDialect;
+use super::sql::comment_statements;
+pub use super::sql::ident;
+
+/// What [`DuckDbDestination::open`] sets. A bounded memory limit keeps a
+/// sync's footprint flat as the org grows (DuckDB's own default is 80 % of
+/// the machine; what does not fit spills to a temp file beside the
+/// database). Checkpoints rewrite each table's key index whole, so at
+/// DuckDB's default of one per 16 MB of log a large first load spent most
+/// of its time in them; one per 256 MB costs a longer log replay after a
+/// crash, nothing else.
+pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '256MB'; SET checkpoint_threshold = '256MB';";
+
+/// The table holding each stream's bookmark.
+pub const STATE_TABLE: &str = plan::STATE_TABLE;
+
+/// DuckDB's type for a logical type: the one place this mapping lives
+/// ([`crate::dest::types::duckdb`]).
+pub use super::types::duckdb as sql_type;
+
+fn db_err(context: &str) -> impl Fn(duckdb::Error) -> SyncError + '_ {
+    move |e| SyncError::Destination(format!("duckdb: {context}: {e}"))
+}
+
+/// A DuckDB database file (or an in-memory database).
+pub struct DuckDbDestination {
+    conn: Connection,
+    /// Columns known to exist per table, so DDL runs once per table per run.
+    columns: HashMap<String, Vec<String>>,
+    /// Per parent table: how the append-only path for new parents fared.
+    fast: HashMap<String, FastPath>,
+    /// Whether tables carry the dictionary's comments (not in a scratch
+    /// database no one browses).
+    comments: bool,
+}
+
+/// Backoff of the append-only path: after a batch that held a stored
+/// parent, the next `skip` batches of that table go straight to the merge,
+/// and each further miss doubles the skip, so an incremental run (where
+/// most parents exist) wastes a handful of attempts, not one per batch.
+#[derive(Debug, Default, Clone, Copy)]
+struct FastPath {
+    skip: u32,
+    misses: u32,
+}
+
+impl std::fmt::Debug for DuckDbDestination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DuckDbDestination")
+            .field("tables", &self.columns.len())
+            .finish()
+    }
+}
+
+impl DuckDbDestination {
+    /// Opens (or creates) a database file, with [`DEFAULT_SETTINGS`]
+    /// (change them with `SET` on [`connection`](Self::connection), or open
+    /// the connection yourself and use [`from_connection`](Self::from_connection)).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, SyncError> {
+        let path = path.as_ref();
+        let conn = Connection::open(path)
+            .map_err(|e| SyncError::Destination(format!("cannot open DuckDB file {}: {e}", path.display())))?;
+        conn.execute_batch(DEFAULT_SETTINGS).map_err(db_err("settings"))?;
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database (tests, dry runs).
+    pub fn in_memory() -> Result<Self, SyncError> {
+        Self::with_connection(Connection::open_in_memory().map_err(db_err("open in memory"))?)
+    }
+
+    /// A destination on a connection opened by the caller (with its own
+    /// configuration: memory limit, threads, read-only for a dry check…).
+    pub fn from_connection(conn: Connection) -> Result<Self, SyncError> {
+        Self::with_connection(conn)
+    }
+
+    /// An in-memory database to compute in (the Delta destination's
+    /// batches): no comments on its tables.
+    #[cfg(feature = "delta")]
+    pub(crate) fn scratch() -> Result<Self, SyncError> {
+        Ok(DuckDbDestination {
+            comments: false,
+            ..Self::in_memory()?
+        })
+    }
+
+    fn with_connection(conn: Connection) -> Result<Self, SyncError> {
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
+        ))
+        .map_err(db_err("create state table"))?;
+        Ok(DuckDbDestination {
+            conn,
+            columns: HashMap::new(),
+            fast: HashMap::new(),
+            comments: true,
+        })
+    }
+
+    /// The underlying connection, for queries.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn existing_columns(&self, table: &str) -> Result<Vec<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position")
+            .map_err(db_err("read columns"))?;
+        let rows = stmt
+            .query_map(params![table], |r| r.get::<_, String>(0))
+            .map_err(db_err("read columns"))?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(db_err("read columns"))
+    }
+
+    /// Creates `def`'s table or adds the columns it lacks (never drops).
+    pub(crate) fn ensure_table(&mut self, def: &TableDef) -> Result<(), SyncError> {
+        if let Some(known) = self.columns.get(&def.name) {
+            if def.columns.iter().all(|c| known.contains(&c.name)) {
+                return Ok(());
+            }
+        }
+        let cols: Vec<String> = def
+            .columns
+            .iter()
+            .map(|c| {
+                let null = if c.nullable { "" } else { " NOT NULL" };
+                format!("{} {}{null}", ident(&c.name), sql_type(c.ty))
+            })
+            .collect();
+        let pk: Vec<String> = def.primary_key.iter().map(|k| ident(k)).collect();
+        // Parent (and history) keys are enforced: they make upserts exact and
+        // refuse the append-only path when a parent is already stored. A
+        // child table's key (parent key, position) is kept by construction,
+        // since child rows are only ever replaced with their parent, so it
+        // is not indexed: the index cost a quarter of the load rate and
+        // memory that grows with the table.
+        let key = if def.parent.is_some() {
+            String::new()
+        } else {
+            format!(", PRIMARY KEY ({})", pk.join(", "))
+        };
+        let ddl = format!(
+            "CREATE TABLE IF NOT EXISTS {} ({}{key})",
+            ident(&def.name),
+            cols.join(", ")
+        );
+        self.conn.execute_batch(&ddl).map_err(db_err("create table"))?;
+        // Schema evolution: add what is missing, never drop what is there.
+        let mut existing = self.existing_columns(&def.name)?;
+        for c in &def.columns {
+            if !existing.contains(&c.name) {
+                tracing::info!(table = %def.name, column = %c.name, "adding column");
+                self.conn
+                    .execute_batch(&format!(
+                        "ALTER TABLE {} ADD COLUMN {} {}",
+                        ident(&def.name),
+                        ident(&c.name),
+                        sql_type(c.ty)
+                    ))
+                    .map_err(db_err("add column"))?;
+                existing.push(c.name.clone());
+            }
+        }
+        if self.comments {
+            self.comment(def)?;
+        }
+        self.columns.insert(def.name.clone(), existing);
+        Ok(())
+    }
+
+    /// Brings the table's and its columns' comments to their meanings
+    /// (`COMMENT ON`), so a SQL client browsing the file shows them.
+    fn comment(&self, def: &TableDef) -> Result<(), SyncError> {
+        let err = db_err("read comments");
+        let mut stmt = (self.conn)
+            .prepare("SELECT comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?")
+            .map_err(&err)?;
+        let table: Vec<Option<String>> = (stmt.query_map(params![def.name], |r| r.get(0)).map_err(&err)?)
+            .collect::<Result<_, _>>()
+            .map_err(&err)?;
+        let mut stmt = (self.conn)
+            .prepare("SELECT column_name, comment FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = 'main' AND table_name = ?")
+            .map_err(&err)?;
+        let stored: HashMap<String, Option<String>> = (stmt
+            .query_map(params![def.name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(&err)?)
+        .collect::<Result<_, _>>()
+        .map_err(&err)?;
+        let stored_table = table.into_iter().next().flatten();
+        let sql = comment_statements(&ident(&def.name), def, stored_table.as_deref(), &stored, |n| n);
+        if !sql.is_empty() {
+            self.conn.execute_batch(&sql.join(";\n")).map_err(db_err("comment"))?;
+        }
+        Ok(())
+    }
+}
+
+impl Destination for DuckDbDestination {
+    fn prepare(&mut self, tables: &StreamTables) -> Result<(), SyncError> {
+        for def in tables.all() {
+            self.ensure_table(def)?;
+        }
+        Ok(())
+    }
+
+    fn prepare_all(&mut self, all: &[&StreamTables]) -> Result<(), SyncError> {
+        // One commit for a run's DDL, not one per table (~100 at the start
+        // of a full sync, each a write-ahead-log flush).
+        self.conn.execute_batch("BEGIN").map_err(db_err("begin"))?;
+        let done = all
+            .iter()
+            .try_for_each(|t| self.prepare(t))
+            .and_then(|()| self.conn.execute_batch("COMMIT").map_err(db_err("commit")));
+        if done.is_err() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            // What the cache learnt may have been rolled back.
+            self.columns.clear();
+        }
+        done
+    }
+
+    fn bookmark(&mut self, stream: &str) -> Result<Option<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT bookmark FROM {STATE_TABLE} WHERE stream = ?"))
+            .map_err(db_err("read bookmark"))?;
+        let mut rows = stmt.query(params![stream]).map_err(db_err("read bookmark"))?;
+        match rows.next().map_err(db_err("read bookmark"))? {
+            Some(row) => Ok(Some(row.get(0).map_err(db_err("read bookmark"))?)),
+            None => Ok(None),
+        }
+    }
+
+    fn reset(&mut self, stream: &str) -> Result<(), SyncError> {
+        self.conn
+            .execute(&format!("DELETE FROM {STATE_TABLE} WHERE stream = ?"), params![stream])
+            .map_err(db_err("reset bookmark"))?;
+        Ok(())
+    }
+
+    fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
+        self.write_batch(&batch, true)
+    }
+
+    fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
+        let (cond, args) = id_query_sql(query);
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT id FROM {} WHERE {cond}", ident(table)))
+            .map_err(db_err("read ids"))?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter().map(SqlCell)), |r| r.get::<_, String>(0))
+            .map_err(db_err("read ids"))?;
+        rows.collect::<Result<_, _>>().map_err(db_err("read ids"))
+    }
+
+    fn ids_after(&mut self, table: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, SyncError> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT id FROM {} WHERE ? IS NULL OR id > ? ORDER BY id LIMIT {limit}",
+                ident(table)
+            ))
+            .map_err(db_err("read ids"))?;
+        let rows = stmt
+            .query_map(duckdb::params![after, after], |r| r.get::<_, String>(0))
+            .map_err(db_err("read ids"))?;
+        rows.collect::<Result<_, _>>().map_err(db_err("read ids"))
+    }
+
+    fn count_ids(&mut self, table: &str, query: &IdQuery) -> Result<u64, SyncError> {
+        let (cond, args) = id_query_sql(query);
+        let n: i64 = self
+            .conn
+            .query_row(
+                &format!("SELECT count(*) FROM {} WHERE {cond}", ident(table)),
+                params_from_iter(args.iter().map(SqlCell)),
+                |r| r.get(0),
+            )
+            .map_err(db_err("count ids"))?;
+        Ok(n as u64)
+    }
+
+    fn row_count(&mut self, table: &str) -> Result<u64, SyncError> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
+            .map_err(db_err("count rows"))?;
+        Ok(n as u64)
+    }
+}
+
+impl DuckDbDestination {
+    /// Another destination on the same database (a second connection), for
+    /// a webhook receiver writing beside a poll.
+    pub fn try_clone(&self) -> Result<Self, SyncError> {
+        Ok(DuckDbDestination {
+            conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
+            columns: HashMap::new(),
+            fast: HashMap::new(),
+            comments: self.comments,
+        })
+    }
+
+    /// [`Destination::write`] on a borrowed batch (a caller that may need
+    /// the batch again: the Delta destination recomputes it after a lost
+    /// commit race); without `bookmark`, every phase of the plan but the
+    /// bookmark (the Delta destination moves its own).
+    pub(crate) fn write_batch(&mut self, batch: &WriteBatch, bookmark: bool) -> Result<WriteStats, SyncError> {
+        self.prepare(&batch.tables)?;
+        for c in &batch.companions {
+            self.prepare(&c.tables)?;
+        }
+        if self.fast_path_fits(batch) {
+            match self.write_once(batch, true, bookmark) {
+                Ok(stats) => {
+                    // Back to trying every batch (no allocation per batch).
+                    self.fast.remove(&batch.tables.parent.name);
+                    return Ok(stats);
+                }
+                // A parent was already stored: merge instead, and back off.
+                Err(f) if f.class == ErrorClass::KeyViolation => {
+                    let f2 = self.fast.entry(batch.tables.parent.name.clone()).or_default();
+                    f2.misses = (f2.misses + 1).min(6);
+                    f2.skip = 1 << f2.misses;
+                    tracing::debug!(table = %batch.tables.parent.name, skip = f2.skip, "append-only path refused: {}", f.message);
+                }
+                Err(f) => return Err(f.into()),
+            }
+        }
+        // Another connection to the same database (a webhook receiver beside
+        // a poll) can touch the same rows: DuckDB then aborts one transaction
+        // as a conflict, and it is simply run again.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.write_once(batch, false, bookmark) {
+                Err(f) if attempt < 8 && f.class == ErrorClass::Conflict => {
+                    tracing::debug!(attempt, "transaction conflict; retrying: {}", f.message);
+                    std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
+                }
+                other => return other.map_err(SyncError::from),
+            }
+        }
+    }
+
+    /// Whether the batch may try [`merge::append_new`]: records and no history
+    /// (versions need the merge), tables laid out as defined, and not
+    /// backing off after a recent miss.
+    fn fast_path_fits(&mut self, batch: &WriteBatch) -> bool {
+        let t = &batch.tables;
+        if batch.records.is_empty() || !t.history.is_empty() {
+            return false;
+        }
+        let laid_out = |def: &TableDef| {
+            self.columns
+                .get(&def.name)
+                .is_some_and(|cols| cols.iter().eq(def.columns.iter().map(|c| &c.name)))
+        };
+        if !laid_out(&t.parent) || !t.children.iter().all(laid_out) {
+            return false;
+        }
+        match self.fast.get_mut(&t.parent.name) {
+            Some(f) if f.skip > 0 => {
+                f.skip -= 1;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn write_once(&mut self, batch: &WriteBatch, append_only: bool, bookmark: bool) -> Result<WriteStats, Failure> {
+        let mut plan = plan::plan(batch, &DuckDbDialect, Utc::now());
+        if !bookmark {
+            plan.retain(|p| p.phase != Phase::Bookmark);
+        }
+        let tx = self.conn.transaction().map_err(fail("begin"))?;
+        let tally = if append_only {
+            merge::append_new(&tx, &batch.tables, &batch.records)?
+        } else {
+            Tally::default()
+        };
+        let stats = merge::run(&tx, &plan, tally, append_only)?;
+        tx.commit().map_err(fail("commit"))?;
+        Ok(stats)
+    }
+}
