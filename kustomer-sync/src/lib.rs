@@ -46,13 +46,16 @@ pub mod error;
 pub mod keyset;
 pub mod options;
 pub mod report;
+mod run_plan;
 pub mod select;
+mod shaping;
 mod skips;
 pub mod streams;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 #[cfg(feature = "webhook")]
 mod webhook_sink;
+mod writer;
 #[cfg(feature = "webhook")]
 pub use webhook_sink::DestinationSink;
 
@@ -60,8 +63,10 @@ pub use bookmark::Bookmark;
 pub use catalog::{catalog, Mode, StreamDef};
 pub use check::{check, CheckReport};
 pub use discovery::Discovery;
-pub use engine::{Engine, IdReader, Progress, ProgressFn, RunReport, StreamReport};
+pub use engine::{Engine, Progress, ProgressFn};
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
 pub use options::{HashSalt, SyncOptions};
+pub use report::{RunReport, StreamReport};
 pub use streams::{DetailsMode, FirstLoadMode};
+pub use writer::IdReader;

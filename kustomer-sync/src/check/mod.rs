@@ -33,7 +33,6 @@ use kustomer_api::{BudgetKind, Client};
 use serde::Serialize;
 
 use crate::discovery::Discovery;
-use crate::engine::Engine;
 use crate::error::SyncError;
 use crate::options::SyncOptions;
 use crate::select::Selection;
@@ -232,10 +231,9 @@ impl CheckReport {
 /// [`kustomer_api::Error::Unauthorized`]; a table the token may not read
 /// is reported, not an error.
 pub async fn check(client: &Client, options: &SyncOptions) -> Result<CheckReport, SyncError> {
-    let engine = Engine::new(client.clone(), options.clone());
-    let streams = engine.selected()?;
+    let streams = crate::run_plan::select(&crate::catalog::catalog(), options)?;
     // Scoped: its own requests are counted, whatever else shares the client.
-    let client = engine.run_client()?.scoped();
+    let client = crate::run_plan::run_client(client, options)?.scoped();
     let user = current_user(&client).await?;
     let mut report = check_streams(&client, &streams, options).await?;
     report.user = user;

@@ -8,7 +8,6 @@ mod first_load;
 mod list;
 mod list_fallback;
 mod search;
-mod shape;
 
 use std::sync::Arc;
 
@@ -19,11 +18,9 @@ use kustomer_models::{Entity, FlatRecord};
 
 pub use audit::AuditLogStream;
 pub use detail::{Detail, DetailSource};
-pub use first_load::{FirstLoad, ListSource};
+pub use first_load::ListSource;
 pub use list::{GetStream, RawParser, RawPaths, RawStream};
 pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
-#[cfg(feature = "webhook")]
-pub(crate) use shape::Shaper;
 
 use crate::bookmark::Bookmark;
 use crate::dest::{StreamTables, Sweep};
@@ -76,7 +73,7 @@ pub struct StreamContext {
     pub resolved_only: bool,
     /// Reads the destination's ids (a first load's reconciliation); `None`
     /// when the stream runs without an engine.
-    pub ids: Option<crate::engine::IdReader>,
+    pub ids: Option<crate::writer::IdReader>,
     /// How a first load (or re-sync) of a search stream reads.
     pub first_load: FirstLoadMode,
     /// Which part of the detail lists this pass reads.

@@ -13,15 +13,15 @@ use kustomer_models::{Entity, FlatRecord};
 
 use super::backfill::Backfill;
 use super::detail::{list_of_parent, DetailSource, RunDetails};
-use super::first_load::{FirstLoad, FirstLoadPlan, ListSource};
+use super::first_load::{FirstLoadPlan, ListSource};
 use super::list_fallback::ListFallback;
-use super::shape::Shaper;
 use super::{Batch, DetailPass, FirstLoadMode, Mode, Probe, ProbeDetail, StreamContext, StreamDef};
-use crate::bookmark::DetailBackfill;
+use crate::bookmark::{DetailBackfill, FirstLoad};
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
+use crate::shaping::Shaper;
 
 /// Detail lists fetched at once per batch.
 const DETAIL_CONCURRENCY: usize = 16;
