@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// the instant is known to be loaded (after a tie window), `complete` is set
 /// and the next query starts strictly after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Bookmark {
     /// The last `updatedAt` loaded.
     pub updated_at: Option<DateTime<Utc>>,
@@ -44,6 +45,7 @@ pub struct Bookmark {
 /// id with their detail lists, in ascending id order of the destination's
 /// rows, after every stream's core tables are loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetailBackfill {
     /// The last parent id done (none yet: from the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +57,7 @@ pub struct DetailBackfill {
 
 /// Where a first load stands (part of the stream's [`Bookmark`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FirstLoad {
     /// The hand-over instant: lists cover records created before it, search
     /// every record updated at or after it.

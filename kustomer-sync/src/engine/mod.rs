@@ -14,9 +14,10 @@ use chrono::{SubsecRound, Utc};
 use kustomer_api::{Client, ClientStats};
 use tokio::sync::Semaphore;
 
-use crate::catalog::{catalog, Mode, StreamContext, StreamDef};
+use crate::catalog::catalog;
 use crate::dest::{Destination, StreamTables};
 use crate::error::SyncError;
+use crate::mode::Mode;
 use crate::options::SyncOptions;
 use crate::report::{sync_runs_batch, sync_runs_table, RunReport, StreamReport};
 use crate::run_plan::RunPlan;
@@ -24,6 +25,7 @@ use crate::select::Selection;
 use crate::shaping::Shaping;
 use crate::skips::Rejection;
 use crate::streams::{DetailPass, DetailsMode};
+use crate::streams::{StreamContext, StreamDef};
 use crate::writer::IdReader;
 use task::{Launch, StreamRun};
 

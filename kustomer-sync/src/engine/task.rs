@@ -11,12 +11,13 @@ use kustomer_models::TableDef;
 use tokio::sync::Semaphore;
 
 use super::{Progress, ProgressFn};
-use crate::catalog::{Mode, StreamContext, StreamDef};
 use crate::dest::{Companion, Sweep, WriteBatch};
+use crate::mode::Mode;
 use crate::report::StreamReport;
 use crate::shaping::{shape_all, Shaping};
 use crate::skips::{skip_reason, PartialTables, Rejection};
 use crate::streams::DetailPass;
+use crate::streams::{StreamContext, StreamDef};
 use crate::writer::{IdReader, WriterMsg, WriterTx};
 
 /// Everything a stream task needs besides its definition.

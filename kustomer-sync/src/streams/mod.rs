@@ -11,47 +11,28 @@ mod search;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures::stream::BoxStream;
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
-pub use audit::AuditLogStream;
-pub use detail::{Detail, DetailSource};
+// The catalogue's streams: built by `catalog()`, run through `StreamDef`.
+pub(crate) use audit::AuditLogStream;
+pub(crate) use detail::Detail;
+pub use detail::DetailSource;
 pub use first_load::ListSource;
-pub use list::{GetStream, RawParser, RawPaths, RawStream};
-pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
+pub(crate) use list::{GetStream, RawParser, RawPaths, RawStream};
+pub(crate) use search::{SearchCompanion, SearchStream};
 
 use crate::bookmark::Bookmark;
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
-
-/// How a table is kept up to date (Etleap's modes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Mode {
-    /// Incremental on `updatedAt`, upsert by `id`.
-    Update,
-    /// Re-read in full every run.
-    Replace,
-    /// Insert only (audit logs).
-    Append,
-}
-
-impl Mode {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Update => "update",
-            Mode::Replace => "replace",
-            Mode::Append => "append",
-        }
-    }
-}
+use crate::mode::Mode;
 
 /// What a stream needs to run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StreamContext {
     /// The API client (shared budgets).
     pub client: Client,
@@ -80,6 +61,30 @@ pub struct StreamContext {
     pub details: DetailPass,
     /// Parents the detail backfill reads this run (`None`: all).
     pub details_per_run: Option<u64>,
+}
+
+impl StreamContext {
+    /// A context to run a stream on its own, without an engine: no bookmark
+    /// (from the start), search's largest pages, details read with each
+    /// batch, nothing discovered (set [`StreamContext::discovery`] for the
+    /// org's custom attributes), no destination to reconcile against.
+    pub fn new(client: Client, tables: Arc<StreamTables>) -> Self {
+        StreamContext {
+            client,
+            bookmark: None,
+            start_date: None,
+            search_page_size: 500,
+            tables,
+            discovery: Arc::default(),
+            run_started: Utc::now().trunc_subsecs(6),
+            excluded: Arc::default(),
+            resolved_only: false,
+            ids: None,
+            first_load: FirstLoadMode::default(),
+            details: DetailPass::Inline,
+            details_per_run: None,
+        }
+    }
 }
 
 /// When a full read (a first load, a re-sync) reads the per-parent detail
@@ -130,6 +135,7 @@ pub enum FirstLoadMode {
 
 /// Flattened records of one page and the bookmark that covers them.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Batch {
     /// Records, flattened, each with a row for every table of the stream.
     pub records: Vec<FlatRecord>,

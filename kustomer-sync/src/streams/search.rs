@@ -47,7 +47,7 @@ pub trait CompanionReader: Send + Sync {
 
 /// Records of `E` listed at `path` (`{id}` is the parent's id), shaped like
 /// the search stream of `E` (with `custom` columns).
-pub struct Companion<E> {
+pub struct SearchCompanion<E> {
     stream: &'static str,
     path: &'static str,
     page_size: u32,
@@ -55,10 +55,10 @@ pub struct Companion<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity> Companion<E> {
+impl<E: Entity> SearchCompanion<E> {
     /// Records of stream `stream` at `path`, with the custom columns of `custom`.
     pub fn new(stream: &'static str, path: &'static str, page_size: u32, custom: Option<&'static str>) -> Self {
-        Companion {
+        SearchCompanion {
             stream,
             path,
             page_size,
@@ -75,7 +75,7 @@ struct CompanionListReader<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity> CompanionSource for Companion<E> {
+impl<E: Entity> CompanionSource for SearchCompanion<E> {
     fn stream(&self) -> &'static str {
         self.stream
     }
