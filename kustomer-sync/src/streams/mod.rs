@@ -21,7 +21,7 @@ pub(crate) use audit::AuditLogStream;
 pub(crate) use detail::Detail;
 pub use detail::DetailSource;
 pub use first_load::ListSource;
-pub(crate) use list::{GetStream, RawParser, RawPaths, RawStream};
+pub(crate) use list::{GetStream, RawStream};
 pub(crate) use search::{SearchCompanion, SearchStream};
 
 use crate::bookmark::Bookmark;
