@@ -104,14 +104,14 @@ pub struct SyncOptions {
     /// How a first load (or re-sync) of an incremental table reads: `lists`
     /// (GET lists and search at once, reconciled; all history) or
     /// `search_only` (the last two years).
-    pub first_load: crate::streams::FirstLoadMode,
+    pub first_load: crate::mode::FirstLoadMode,
     /// When a full read (a first load, a re-sync) reads the per-parent
     /// detail lists (events, times, forwards, attachments, drafts, merges:
     /// one request per parent each): `after_core` (the core tables first,
     /// then the parents again by id with their details, in the background
     /// of the org budget so no core read waits for them) or
     /// `inline` (with each batch). Incremental runs read them inline.
-    pub details: crate::streams::DetailsMode,
+    pub details: crate::mode::DetailsMode,
     /// Parents whose detail lists the backfill reads per stream and run;
     /// `None` reads them all. The rest waits for the next runs.
     pub details_per_run: Option<u64>,
@@ -492,7 +492,7 @@ impl SyncOptionsBuilder {
     }
 
     /// When a full read reads the detail lists (see [`SyncOptions::details`]).
-    pub fn details(mut self, mode: crate::streams::DetailsMode) -> Self {
+    pub fn details(mut self, mode: crate::mode::DetailsMode) -> Self {
         self.opts.details = mode;
         self
     }
@@ -504,7 +504,7 @@ impl SyncOptionsBuilder {
     }
 
     /// How a first load reads (`FirstLoadMode::Lists` by default).
-    pub fn first_load(mut self, mode: crate::streams::FirstLoadMode) -> Self {
+    pub fn first_load(mut self, mode: crate::mode::FirstLoadMode) -> Self {
         self.opts.first_load = mode;
         self
     }
@@ -567,8 +567,8 @@ mod tests {
             search_page_size: 200,
             max_concurrent_streams: 2,
             channel_capacity: 16,
-            first_load: crate::streams::FirstLoadMode::SearchOnly,
-            details: crate::streams::DetailsMode::Inline,
+            first_load: crate::mode::FirstLoadMode::SearchOnly,
+            details: crate::mode::DetailsMode::Inline,
             details_per_run: Some(5_000),
         }
     }
@@ -603,8 +603,8 @@ mod tests {
             .search_page_size(200)
             .max_concurrent_streams(2)
             .channel_capacity(16)
-            .first_load(crate::streams::FirstLoadMode::SearchOnly)
-            .details(crate::streams::DetailsMode::Inline)
+            .first_load(crate::mode::FirstLoadMode::SearchOnly)
+            .details(crate::mode::DetailsMode::Inline)
             .details_per_run(5_000)
             .build()
             .unwrap();

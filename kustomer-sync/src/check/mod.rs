@@ -34,9 +34,10 @@ use serde::Serialize;
 
 use crate::discovery::Discovery;
 use crate::error::SyncError;
+use crate::mode::FirstLoadMode;
 use crate::options::SyncOptions;
 use crate::select::Selection;
-use crate::streams::{FirstLoadMode, StreamDef};
+use crate::streams::StreamDef;
 
 /// Search's window (two years) less a day, as a first load takes it.
 const WINDOW: Duration = Duration::days(729);
@@ -289,7 +290,7 @@ pub(crate) async fn check_streams(
             probe.as_ref(),
             found?,
             lists_mode,
-            options.details == crate::streams::DetailsMode::AfterCore,
+            options.details == crate::mode::DetailsMode::AfterCore,
             &excluded,
         ));
     }
