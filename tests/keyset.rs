@@ -25,10 +25,7 @@ fn config() -> SimConfig {
 }
 
 fn opts(ctx: QueryContext, page_size: u32) -> KeysetOptions {
-    KeysetOptions {
-        page_size,
-        ..KeysetOptions::new(ctx)
-    }
+    KeysetOptions::new(ctx).page_size(page_size)
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Incremental bookmarks: where a keyset stream resumes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 /// the instant is known to be loaded (after a tie window), `complete` is set
 /// and the next query starts strictly after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Bookmark {
     /// The last `updatedAt` loaded.
     pub updated_at: Option<DateTime<Utc>>,
@@ -32,7 +33,7 @@ pub struct Bookmark {
     /// Set while a first load from the GET lists is under way: where each
     /// list stands, and the instant search took over from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_load: Option<crate::streams::FirstLoad>,
+    pub first_load: Option<FirstLoad>,
     /// Set once a full read that left the per-parent detail tables for
     /// later is complete, until every parent has them (see
     /// [`DetailBackfill`]).
@@ -44,6 +45,7 @@ pub struct Bookmark {
 /// id with their detail lists, in ascending id order of the destination's
 /// rows, after every stream's core tables are loaded.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct DetailBackfill {
     /// The last parent id done (none yet: from the first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,6 +53,51 @@ pub struct DetailBackfill {
     /// Parents done so far.
     #[serde(default)]
     pub done: u64,
+}
+
+/// Where a first load stands (part of the stream's [`Bookmark`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FirstLoad {
+    /// The hand-over instant: lists cover records created before it, search
+    /// every record updated at or after it.
+    pub split: DateTime<Utc>,
+    /// The next page of each list (a list absent has not started).
+    #[serde(default)]
+    pub next_page: BTreeMap<String, u32>,
+    /// Lists read to their end (or to `split`).
+    #[serde(default)]
+    pub lists_done: Vec<String>,
+    /// The lists are refused (no role, no endpoint): archive search, then
+    /// search, read everything instead.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fallback: bool,
+    /// With `fallback`: archive search was read whole.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archive_done: bool,
+    /// Why archive search cannot be read (no endpoint, no role, no note
+    /// fields), if it cannot: what is older than two years goes unverified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archive_refused: Option<String>,
+    /// Lists that hold more than a query may reach, with why: the
+    /// reconciliation fetches the rest by id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists_windowed: Vec<String>,
+}
+
+impl FirstLoad {
+    /// A first load handing over at `split`.
+    pub(crate) fn new(split: DateTime<Utc>) -> FirstLoad {
+        FirstLoad {
+            split,
+            next_page: BTreeMap::new(),
+            lists_done: Vec::new(),
+            fallback: false,
+            archive_done: false,
+            archive_refused: None,
+            lists_windowed: Vec::new(),
+        }
+    }
 }
 
 impl Bookmark {

@@ -7,8 +7,8 @@ use kustomer_api::search::{Criterion, QueryContext};
 use kustomer_models::*;
 
 use crate::discovery::Discovery;
-use crate::streams::{AuditLogStream, Companion, Detail, GetStream, ListSource, RawStream, SearchStream};
-pub use crate::streams::{Mode, StreamContext, StreamDef};
+use crate::streams::StreamDef;
+use crate::streams::{AuditLogStream, Detail, GetStream, ListSource, RawStream, SearchCompanion, SearchStream};
 
 /// Resources with custom-attribute metadata (KObjects have theirs per klass).
 const CUSTOM_RESOURCES: [&str; 4] = ["customer", "conversation", "message", "company"];
@@ -72,13 +72,13 @@ pub fn catalog() -> Vec<Arc<dyn StreamDef>> {
                 .with_resolved_only(
                     Criterion::equals("conversation_status", "done"),
                     vec![
-                        Arc::new(Companion::<Message>::new(
+                        Arc::new(SearchCompanion::<Message>::new(
                             "messages",
                             "/v1/conversations/{id}/messages",
                             100,
                             Some("message"),
                         )),
-                        Arc::new(Companion::<Note>::new(
+                        Arc::new(SearchCompanion::<Note>::new(
                             "notes",
                             "/v1/conversations/{id}/notes",
                             100,

@@ -23,6 +23,7 @@ use crate::error::SyncError;
 
 /// How a keyset stream reads.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct KeysetOptions {
     /// Which search context (`conversation`, …).
     pub context: QueryContext,
@@ -54,12 +55,49 @@ impl KeysetOptions {
             archive: false,
         }
     }
+
+    /// Records per request.
+    pub fn page_size(mut self, n: u32) -> Self {
+        self.page_size = n;
+        self
+    }
+
+    /// Lower bound of a first sync.
+    pub fn start_date(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.start_date = at;
+        self
+    }
+
+    /// Adds a criterion.
+    pub fn filter(mut self, c: Criterion) -> Self {
+        self.filters.push(c);
+        self
+    }
+
+    /// Whether deleted records are asked for too.
+    pub fn include_deleted(mut self, yes: bool) -> Self {
+        self.include_deleted = yes;
+        self
+    }
+
+    /// How many times a tie window is re-read.
+    pub fn max_tie_passes(mut self, n: u32) -> Self {
+        self.max_tie_passes = n;
+        self
+    }
+
+    /// Reads archive search instead of search.
+    pub fn archive(mut self, yes: bool) -> Self {
+        self.archive = yes;
+        self
+    }
 }
 
 /// Records of one page and the bookmark that covers them (and everything
 /// before). A destination that commits both together can never lose or
 /// double-count across a crash.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct KeysetBatch<E> {
     /// New records, in the order read.
     pub records: Vec<E>,

@@ -46,25 +46,32 @@ pub mod docs;
 mod engine;
 pub mod error;
 pub mod keyset;
+mod mode;
 mod options;
-pub mod report;
+mod report;
+mod run_plan;
 mod select;
+mod shaping;
 mod skips;
 pub mod streams;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 #[cfg(feature = "webhook")]
 mod webhook_sink;
+mod writer;
 #[cfg(feature = "webhook")]
 pub use webhook_sink::DestinationSink;
 
 pub use bookmark::Bookmark;
-pub use catalog::{catalog, Mode, StreamDef};
+pub use catalog::catalog;
 pub use check::{check, CheckReport};
 pub use discovery::Discovery;
-pub use engine::{Engine, IdReader, Progress, ProgressFn, RunReport, StreamReport};
+pub use engine::{Engine, Progress, ProgressFn};
 pub use error::SyncError;
 pub use keyset::{keyset_stream, KeysetBatch, KeysetOptions};
+pub use mode::{DetailsMode, FirstLoadMode, Mode};
 pub use options::{HashSalt, SyncOptions, SyncOptionsBuilder};
+pub use report::{RunReport, StreamReport};
 pub use select::hash_cell;
-pub use streams::{DetailsMode, FirstLoadMode};
+pub use streams::StreamDef;
+pub use writer::IdReader;

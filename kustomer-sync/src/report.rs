@@ -11,13 +11,14 @@ use kustomer_api::ClientStats;
 use kustomer_models::{Cell, Column, FlatRecord, LogicalType, TableDef};
 
 use crate::dest::{StreamTables, WriteBatch, WriteStats};
-use crate::streams::Mode;
+use crate::mode::Mode;
 
 /// The table each run appends one row per stream to.
-pub const SYNC_RUNS_TABLE: &str = "_sync_runs";
+pub(crate) const SYNC_RUNS_TABLE: &str = "_sync_runs";
 
 /// The outcome of one stream.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct StreamReport {
     /// Stream name.
     pub name: String,
@@ -86,6 +87,7 @@ impl StreamReport {
 
 /// The outcome of a run.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RunReport {
     /// When the run started (also its id, and the `_synced_at` of the rows it wrote).
     pub started_at: DateTime<Utc>,
@@ -172,7 +174,7 @@ impl fmt::Display for RunReport {
 }
 
 /// The definition of [`SYNC_RUNS_TABLE`].
-pub fn sync_runs_table() -> TableDef {
+pub(crate) fn sync_runs_table() -> TableDef {
     use LogicalType::*;
     // (name, type, nullable, meaning)
     let cols = [
@@ -223,7 +225,7 @@ pub fn sync_runs_table() -> TableDef {
 }
 
 /// The `_sync_runs` rows of a run, as a batch for any destination.
-pub fn sync_runs_batch(report: &RunReport) -> WriteBatch {
+pub(crate) fn sync_runs_batch(report: &RunReport) -> WriteBatch {
     let run_id = report.run_id();
     let ts = |t: Option<DateTime<Utc>>| t.map_or(Cell::Null, Cell::Timestamp);
     let n = |v: u64| Cell::Int(v as i64);

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::dest::{StreamTables, WriteBatch};
 use crate::error::SyncError;
-use crate::streams::Mode;
+use crate::mode::Mode;
 
 /// The first rejection of the token this run, shared by every stream.
 #[derive(Debug, Default)]

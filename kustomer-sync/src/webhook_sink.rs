@@ -5,16 +5,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{SubsecRound, Utc};
 use futures::future::BoxFuture;
+use kustomer_api::Client;
 use kustomer_models::{Conversation, Customer, Message, Tag, Team, User};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::dest::{Destination, StreamTables, WriteBatch, WriteStats};
-use crate::engine::{Engine, Shaping};
+use crate::dest::{Destination, StreamTables, WriteBatch};
 use crate::error::SyncError;
-use crate::streams::Shaper;
+use crate::options::SyncOptions;
+use crate::select::Selection;
+use crate::shaping::{EventShaping, Shaper};
+use crate::streams::StreamDef;
 use crate::webhook::{EventSink, WebhookEvent, WebhookRecord};
+use crate::writer::Acked;
 
 /// The streams webhook events feed, and the custom-attribute resource each
 /// one's search stream reads (as the catalogue does).
@@ -27,25 +30,12 @@ const WEBHOOK_STREAMS: [(&str, Option<&str>); 6] = [
     ("tags", None),
 ];
 
-type Job = (WriteBatch, oneshot::Sender<Result<WriteStats, SyncError>>);
-
-/// How one stream's events become rows.
-struct View {
-    shaper: Shaper,
-    shaping: Arc<Shaping>,
-    /// Per-parent detail lists (events, drafts…) the event does not carry:
-    /// empty slots for the projection, and left out of the write so stored
-    /// detail rows stay.
-    detail_slots: usize,
-    keep: usize,
-    tables: Arc<StreamTables>,
-}
-
 /// An [`EventSink`] that writes events into a destination, durably (the
-/// destination's commit) before it answers.
+/// destination's commit) before it answers. Made by
+/// [`Engine::webhook_sink`](crate::Engine::webhook_sink).
 pub struct DestinationSink {
-    tx: mpsc::Sender<Job>,
-    views: Arc<HashMap<&'static str, View>>,
+    tx: mpsc::Sender<Acked>,
+    views: Arc<HashMap<&'static str, EventShaping>>,
     hard_delete: bool,
 }
 
@@ -57,20 +47,23 @@ impl std::fmt::Debug for DestinationSink {
     }
 }
 
-impl Engine {
-    /// A webhook sink writing into `dest` with this engine's options: the
-    /// tables it would sync (of customers, conversations, messages, users,
-    /// teams and tags), shaped as a sync shapes them. Runs discovery (custom
-    /// attributes) once, now.
-    pub async fn webhook_sink<D: Destination>(&self, dest: D) -> Result<DestinationSink, SyncError> {
-        let client = self.run_client()?;
-        let selection = self.selection()?;
-        let streams: Vec<_> = self
-            .selected()?
-            .into_iter()
+impl DestinationSink {
+    /// A sink writing into `dest` the tables of `selected` (the streams
+    /// `options` select) that events feed, shaped as a sync shapes them.
+    /// Runs discovery (custom attributes) once, now.
+    pub(crate) async fn open<D: Destination>(
+        client: &Client,
+        options: &SyncOptions,
+        selected: &[Arc<dyn StreamDef>],
+        dest: D,
+    ) -> Result<DestinationSink, SyncError> {
+        let client = crate::run_plan::run_client(client, options)?;
+        let selection = Selection::new(options)?;
+        let streams: Vec<_> = (selected.iter())
             .filter(|s| WEBHOOK_STREAMS.iter().any(|(n, _)| *n == s.name()))
+            .cloned()
             .collect();
-        let plan = self.plan(&client, &streams, &selection).await?;
+        let plan = crate::run_plan::plan(&client, &streams, &selection, options).await?;
         let mut views = HashMap::new();
         for ((stream, raw), shaping) in streams.iter().zip(&plan.raw).zip(&plan.shapings) {
             let Some(&(name, custom)) = WEBHOOK_STREAMS.iter().find(|(n, _)| *n == stream.name()) else {
@@ -84,49 +77,14 @@ impl Engine {
                 "teams" => Shaper::new::<Team>(None, false, &plan.discovery),
                 _ => Shaper::new::<Tag>(None, false, &plan.discovery),
             };
-            let own = shaper.tables().children.len();
-            let own_names: Vec<String> = raw.children[..own].iter().map(|c| c.name.clone()).collect();
-            let t = &shaping.tables;
-            // Children come first in the projected list, details after.
-            let keep = t.children.iter().take_while(|c| own_names.contains(&c.name)).count();
-            let tables = StreamTables {
-                parent: t.parent.clone(),
-                children: t.children[..keep].to_vec(),
-                history: t.history.iter().filter(|h| h.source <= keep).cloned().collect(),
-            };
-            views.insert(
-                name,
-                View {
-                    shaper,
-                    shaping: shaping.clone(),
-                    detail_slots: raw.children.len() - own,
-                    keep,
-                    tables: Arc::new(tables),
-                },
-            );
+            views.insert(name, EventShaping::new(shaper, raw, shaping.clone()));
         }
         let prepare: Vec<Arc<StreamTables>> = plan.shapings.iter().map(|s| s.tables.clone()).collect();
-        let (tx, mut rx) = mpsc::channel::<Job>(64);
-        let (ready_tx, ready_rx) = oneshot::channel();
-        tokio::task::spawn_blocking(move || {
-            let mut dest = dest;
-            let prepared = prepare.iter().try_for_each(|t| dest.prepare(t));
-            let ok = prepared.is_ok();
-            let _ = ready_tx.send(prepared);
-            if !ok {
-                return;
-            }
-            while let Some((batch, ack)) = rx.blocking_recv() {
-                let _ = ack.send(dest.write(batch));
-            }
-        });
-        ready_rx
-            .await
-            .map_err(|_| SyncError::Destination("webhook writer stopped".into()))??;
+        let tx = crate::writer::spawn_acked(dest, prepare, 64).await?;
         Ok(DestinationSink {
             tx,
             views: Arc::new(views),
-            hard_delete: self.options().hard_delete,
+            hard_delete: options.hard_delete,
         })
     }
 }
@@ -142,21 +100,17 @@ impl EventSink for DestinationSink {
                 tracing::debug!(stream, event = %event.name, "table not synced; event ignored");
                 return Ok(());
             };
-            let mut rec = match event.record {
-                WebhookRecord::Customer(r) => view.shaper.shape(r),
-                WebhookRecord::Conversation(r) => view.shaper.shape(r),
-                WebhookRecord::Message(r) => view.shaper.shape(r),
-                WebhookRecord::User(r) => view.shaper.shape(r),
-                WebhookRecord::Team(r) => view.shaper.shape(r),
-                WebhookRecord::Tag(r) => view.shaper.shape(r),
+            let (rec, deleted) = match event.record {
+                WebhookRecord::Customer(r) => view.shape(r),
+                WebhookRecord::Conversation(r) => view.shape(r),
+                WebhookRecord::Message(r) => view.shape(r),
+                WebhookRecord::User(r) => view.shape(r),
+                WebhookRecord::Team(r) => view.shape(r),
+                WebhookRecord::Tag(r) => view.shape(r),
             };
-            rec.children
-                .extend(std::iter::repeat_with(Vec::new).take(view.detail_slots));
-            let deleted = view.shaping.shape(&mut rec, Utc::now().trunc_subsecs(6));
-            rec.children.truncate(view.keep);
-            let mut batch = WriteBatch::new(stream, view.tables.clone(), Vec::new());
+            let mut batch = WriteBatch::new(stream, view.tables().clone(), Vec::new());
             if deleted && hard {
-                batch.deletes.push(view.shaping.stored_id(&rec));
+                batch.deletes.push(view.stored_id(&rec));
             } else {
                 batch.records.push(rec);
             }

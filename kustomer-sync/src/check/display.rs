@@ -3,7 +3,7 @@
 use std::fmt;
 
 use super::{Access, CheckReport, RecordCount, TableCheck};
-use crate::streams::FirstLoadMode;
+use crate::mode::FirstLoadMode;
 
 /// `1234567` → `1,234,567`.
 fn thousands(n: u64) -> String {

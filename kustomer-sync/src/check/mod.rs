@@ -33,11 +33,11 @@ use kustomer_api::{BudgetKind, Client};
 use serde::Serialize;
 
 use crate::discovery::Discovery;
-use crate::engine::Engine;
 use crate::error::SyncError;
+use crate::mode::FirstLoadMode;
 use crate::options::SyncOptions;
 use crate::select::Selection;
-use crate::streams::{FirstLoadMode, StreamDef};
+use crate::streams::StreamDef;
 
 /// Search's window (two years) less a day, as a first load takes it.
 const WINDOW: Duration = Duration::days(729);
@@ -232,10 +232,9 @@ impl CheckReport {
 /// [`kustomer_api::Error::Unauthorized`]; a table the token may not read
 /// is reported, not an error.
 pub async fn check(client: &Client, options: &SyncOptions) -> Result<CheckReport, SyncError> {
-    let engine = Engine::new(client.clone(), options.clone());
-    let streams = engine.selected()?;
+    let streams = crate::run_plan::select(&crate::catalog::catalog(), options)?;
     // Scoped: its own requests are counted, whatever else shares the client.
-    let client = engine.run_client()?.scoped();
+    let client = crate::run_plan::run_client(client, options)?.scoped();
     let user = current_user(&client).await?;
     let mut report = check_streams(&client, &streams, options).await?;
     report.user = user;
@@ -291,7 +290,7 @@ pub(crate) async fn check_streams(
             probe.as_ref(),
             found?,
             lists_mode,
-            options.details == crate::streams::DetailsMode::AfterCore,
+            options.details == crate::mode::DetailsMode::AfterCore,
             &excluded,
         ));
     }

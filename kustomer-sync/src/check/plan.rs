@@ -8,7 +8,8 @@ use kustomer_api::RESULT_WINDOW;
 
 use super::probe::{Archived, Found, SearchFound};
 use super::{Access, RecordCount, TableCheck};
-use crate::streams::{Mode, Probe};
+use crate::mode::Mode;
+use crate::streams::Probe;
 
 /// Records per search or archive search request in a first load.
 const SEARCH_PAGE: u64 = 500;

@@ -2,7 +2,7 @@
 
 use super::SyncOptions;
 use crate::error::SyncError;
-use crate::streams::{DetailsMode, FirstLoadMode};
+use crate::mode::{DetailsMode, FirstLoadMode};
 use chrono::{DateTime, Utc};
 
 /// Builds [`SyncOptions`] field by field (same names as the fields and the

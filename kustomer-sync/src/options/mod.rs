@@ -127,14 +127,14 @@ pub struct SyncOptions {
     /// How a first load (or re-sync) of an incremental table reads: `lists`
     /// (GET lists and search at once, reconciled; all history) or
     /// `search_only` (the last two years).
-    pub first_load: crate::streams::FirstLoadMode,
+    pub first_load: crate::mode::FirstLoadMode,
     /// When a full read (a first load, a re-sync) reads the per-parent
     /// detail lists (events, times, forwards, attachments, drafts, merges:
     /// one request per parent each): `after_core` (the core tables first,
     /// then the parents again by id with their details, in the background
     /// of the org budget so no core read waits for them) or
     /// `inline` (with each batch). Incremental runs read them inline.
-    pub details: crate::streams::DetailsMode,
+    pub details: crate::mode::DetailsMode,
     /// Parents whose detail lists the backfill reads per stream and run;
     /// `None` reads them all. The rest waits for the next runs.
     pub details_per_run: Option<u64>,

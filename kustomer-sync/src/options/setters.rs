@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{HashSalt, SyncOptions};
-use crate::streams::{DetailsMode, FirstLoadMode};
+use crate::mode::{DetailsMode, FirstLoadMode};
 
 fn strings(items: impl IntoIterator<Item = impl Into<String>>) -> Vec<String> {
     items.into_iter().map(Into::into).collect()

@@ -47,8 +47,8 @@ fn expected() -> SyncOptions {
         search_page_size: 200,
         max_concurrent_streams: 2,
         channel_capacity: 16,
-        first_load: crate::streams::FirstLoadMode::SearchOnly,
-        details: crate::streams::DetailsMode::Inline,
+        first_load: crate::mode::FirstLoadMode::SearchOnly,
+        details: crate::mode::DetailsMode::Inline,
         details_per_run: Some(5_000),
     }
 }
@@ -83,8 +83,8 @@ fn builder_equals_toml() {
         .search_page_size(200)
         .max_concurrent_streams(2)
         .channel_capacity(16)
-        .first_load(crate::streams::FirstLoadMode::SearchOnly)
-        .details(crate::streams::DetailsMode::Inline)
+        .first_load(crate::mode::FirstLoadMode::SearchOnly)
+        .details(crate::mode::DetailsMode::Inline)
         .details_per_run(5_000)
         .build()
         .unwrap();

@@ -22,11 +22,11 @@ use kustomer_models::Entity;
 
 use super::detail::RunDetails;
 use super::first_load::{fetch_by_id, ListSource};
-use super::shape::Shaper;
 use super::Batch;
 use crate::bookmark::{Bookmark, DetailBackfill};
-use crate::engine::IdReader;
 use crate::error::SyncError;
+use crate::shaping::Shaper;
+use crate::writer::IdReader;
 
 /// Parents read per batch (each costs its detail lists plus one).
 const CHUNK: usize = 200;

@@ -14,10 +14,10 @@ use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
 use super::detail::RunDetails;
-use super::shape::Shaper;
 use super::Batch;
 use crate::dest::Sweep;
 use crate::error::SyncError;
+use crate::shaping::Shaper;
 
 /// Records per list page (the documented maximum of most lists).
 const PAGE_SIZE: u32 = 100;

@@ -8,53 +8,31 @@ mod first_load;
 mod list;
 mod list_fallback;
 mod search;
-mod shape;
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use futures::stream::BoxStream;
 use kustomer_api::Client;
 use kustomer_models::{Entity, FlatRecord};
 
-pub use audit::AuditLogStream;
-pub use detail::{Detail, DetailSource};
-pub use first_load::{FirstLoad, ListSource};
-pub use list::{GetStream, RawParser, RawPaths, RawStream};
-pub use search::{Companion, CompanionReader, CompanionSource, SearchStream};
-#[cfg(feature = "webhook")]
-pub(crate) use shape::Shaper;
+// The catalogue's streams: built by `catalog()`, run through `StreamDef`.
+pub(crate) use audit::AuditLogStream;
+pub(crate) use detail::Detail;
+pub use detail::DetailSource;
+pub use first_load::ListSource;
+pub(crate) use list::{GetStream, RawStream};
+pub(crate) use search::{SearchCompanion, SearchStream};
 
 use crate::bookmark::Bookmark;
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
-
-/// How a table is kept up to date (Etleap's modes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Mode {
-    /// Incremental on `updatedAt`, upsert by `id`.
-    Update,
-    /// Re-read in full every run.
-    Replace,
-    /// Insert only (audit logs).
-    Append,
-}
-
-impl Mode {
-    /// Lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Update => "update",
-            Mode::Replace => "replace",
-            Mode::Append => "append",
-        }
-    }
-}
+use crate::mode::{FirstLoadMode, Mode};
 
 /// What a stream needs to run.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StreamContext {
     /// The API client (shared budgets).
     pub client: Client,
@@ -76,7 +54,7 @@ pub struct StreamContext {
     pub resolved_only: bool,
     /// Reads the destination's ids (a first load's reconciliation); `None`
     /// when the stream runs without an engine.
-    pub ids: Option<crate::engine::IdReader>,
+    pub ids: Option<crate::writer::IdReader>,
     /// How a first load (or re-sync) of a search stream reads.
     pub first_load: FirstLoadMode,
     /// Which part of the detail lists this pass reads.
@@ -85,22 +63,28 @@ pub struct StreamContext {
     pub details_per_run: Option<u64>,
 }
 
-/// When a full read (a first load, a re-sync) reads the per-parent detail
-/// lists (one request per parent each, several per parent in all: on a
-/// large org more than the core tables cost together).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum DetailsMode {
-    /// After the stream's core tables, in the background of the org budget
-    /// (only the slots the core reads of every stream leave unused): a first
-    /// load is useful (its core tables complete) long before the detail
-    /// tables finish, and they never slow the core tables down. Costs one
-    /// request more per parent (read again by id with its details).
-    #[default]
-    AfterCore,
-    /// With each batch, as incremental runs always do.
-    Inline,
+impl StreamContext {
+    /// A context to run a stream on its own, without an engine: no bookmark
+    /// (from the start), search's largest pages, details read with each
+    /// batch, nothing discovered (set [`StreamContext::discovery`] for the
+    /// org's custom attributes), no destination to reconcile against.
+    pub fn new(client: Client, tables: Arc<StreamTables>) -> Self {
+        StreamContext {
+            client,
+            bookmark: None,
+            start_date: None,
+            search_page_size: 500,
+            tables,
+            discovery: Arc::default(),
+            run_started: Utc::now().trunc_subsecs(6),
+            excluded: Arc::default(),
+            resolved_only: false,
+            ids: None,
+            first_load: FirstLoadMode::default(),
+            details: DetailPass::Inline,
+            details_per_run: None,
+        }
+    }
 }
 
 /// Which detail lists a stream's pass reads.
@@ -116,23 +100,9 @@ pub enum DetailPass {
     Backfill,
 }
 
-/// How a first load (no bookmark yet, or a re-sync) of an incremental
-/// stream reads the org.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum FirstLoadMode {
-    /// Search for the last two years and the GET lists (up to the
-    /// 10,000-record window) for what is older, at once; then checked by id
-    /// against archive search, and what is missing fetched by id.
-    #[default]
-    Lists,
-    /// Search only: sees the last two years (the peers' way; for comparison).
-    SearchOnly,
-}
-
 /// Flattened records of one page and the bookmark that covers them.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Batch {
     /// Records, flattened, each with a row for every table of the stream.
     pub records: Vec<FlatRecord>,

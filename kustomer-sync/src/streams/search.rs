@@ -13,15 +13,15 @@ use kustomer_models::{Entity, FlatRecord};
 
 use super::backfill::Backfill;
 use super::detail::{list_of_parent, DetailSource, RunDetails};
-use super::first_load::{FirstLoad, FirstLoadPlan, ListSource};
+use super::first_load::{FirstLoadPlan, ListSource};
 use super::list_fallback::ListFallback;
-use super::shape::Shaper;
 use super::{Batch, DetailPass, FirstLoadMode, Mode, Probe, ProbeDetail, StreamContext, StreamDef};
-use crate::bookmark::DetailBackfill;
+use crate::bookmark::{DetailBackfill, FirstLoad};
 use crate::dest::{StreamTables, Sweep};
 use crate::discovery::Discovery;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
+use crate::shaping::Shaper;
 
 /// Detail lists fetched at once per batch.
 const DETAIL_CONCURRENCY: usize = 16;
@@ -47,7 +47,7 @@ pub trait CompanionReader: Send + Sync {
 
 /// Records of `E` listed at `path` (`{id}` is the parent's id), shaped like
 /// the search stream of `E` (with `custom` columns).
-pub struct Companion<E> {
+pub struct SearchCompanion<E> {
     stream: &'static str,
     path: &'static str,
     page_size: u32,
@@ -55,10 +55,10 @@ pub struct Companion<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity> Companion<E> {
+impl<E: Entity> SearchCompanion<E> {
     /// Records of stream `stream` at `path`, with the custom columns of `custom`.
     pub fn new(stream: &'static str, path: &'static str, page_size: u32, custom: Option<&'static str>) -> Self {
-        Companion {
+        SearchCompanion {
             stream,
             path,
             page_size,
@@ -75,7 +75,7 @@ struct CompanionListReader<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
-impl<E: Entity> CompanionSource for Companion<E> {
+impl<E: Entity> CompanionSource for SearchCompanion<E> {
     fn stream(&self) -> &'static str {
         self.stream
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::{timestamp, Part};
 use crate::error::SyncError;
-use crate::streams::shape::Shaper;
+use crate::shaping::Shaper;
 
 /// List pages requested at once per list.
 const LIST_CONCURRENCY: usize = 4;

@@ -22,14 +22,13 @@
 //!    Without archive search, records untouched for two years are loaded as
 //!    far as the lists reach and reported unverified.
 //!
-//! Every step's position is in the bookmark ([`FirstLoad`]), committed with
+//! Every step's position is in the bookmark ([`FirstLoad`](crate::bookmark::FirstLoad)), committed with
 //! the rows it covers: a killed first load resumes where it stopped.
 
 mod lists;
 mod per_parent;
 mod reconcile;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -38,64 +37,19 @@ use futures::{StreamExt, TryStreamExt};
 use kustomer_api::search::{QueryContext, SearchQuery, SortOrder};
 use kustomer_api::Client;
 use kustomer_models::{Cell, Entity, FlatRecord};
-use serde::{Deserialize, Serialize};
 
 use self::lists::{list_pages, ListEnd};
 pub(crate) use self::reconcile::fetch_by_id;
-use super::shape::Shaper;
 use crate::bookmark::Bookmark;
-use crate::engine::IdReader;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, IdAt, KeysetOptions};
+use crate::shaping::Shaper;
+use crate::writer::IdReader;
 
 /// Records per search page.
 const SEARCH_PAGE_SIZE: u32 = 500;
 /// Search's window (two years) less a day, for clocks that disagree.
 const WINDOW: Duration = Duration::days(729);
-
-/// Where a first load stands (part of the stream's [`Bookmark`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FirstLoad {
-    /// The hand-over instant: lists cover records created before it, search
-    /// every record updated at or after it.
-    pub split: DateTime<Utc>,
-    /// The next page of each list (a list absent has not started).
-    #[serde(default)]
-    pub next_page: BTreeMap<String, u32>,
-    /// Lists read to their end (or to `split`).
-    #[serde(default)]
-    pub lists_done: Vec<String>,
-    /// The lists are refused (no role, no endpoint): archive search, then
-    /// search, read everything instead.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub fallback: bool,
-    /// With `fallback`: archive search was read whole.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub archive_done: bool,
-    /// Why archive search cannot be read (no endpoint, no role, no note
-    /// fields), if it cannot: what is older than two years goes unverified.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archive_refused: Option<String>,
-    /// Lists that hold more than a query may reach, with why: the
-    /// reconciliation fetches the rest by id.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub lists_windowed: Vec<String>,
-}
-
-impl FirstLoad {
-    /// A first load handing over at `split`.
-    pub(crate) fn new(split: DateTime<Utc>) -> FirstLoad {
-        FirstLoad {
-            split,
-            next_page: BTreeMap::new(),
-            lists_done: Vec::new(),
-            fallback: false,
-            archive_done: false,
-            archive_refused: None,
-            lists_windowed: Vec::new(),
-        }
-    }
-}
 
 /// Where a stream's GET lists are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -22,7 +22,7 @@ use crate::bookmark::Bookmark;
 use crate::dest::IdQuery;
 use crate::error::SyncError;
 use crate::keyset::{keyset_stream, KeysetOptions};
-use crate::streams::shape::Shaper;
+use crate::shaping::Shaper;
 
 /// Fetches by id in flight at once.
 const FETCH_CONCURRENCY: usize = 8;
@@ -84,7 +84,7 @@ impl FirstLoadPlan {
         let fl = bm
             .first_load
             .clone()
-            .unwrap_or_else(|| super::FirstLoad::new(self.run_started));
+            .unwrap_or_else(|| crate::bookmark::FirstLoad::new(self.run_started));
         let split = fl.split;
         let since = bm.full_read_started;
         let archive_refused = fl.archive_refused.clone();
@@ -161,7 +161,7 @@ impl FirstLoadPlan {
 #[allow(clippy::too_many_arguments)]
 async fn mend<E: Entity>(
     client: &Client,
-    ids: &crate::engine::IdReader,
+    ids: &crate::writer::IdReader,
     table: &str,
     q: IdQuery,
     org: Vec<(String, String, Option<DateTime<Utc>>)>,
