@@ -10,8 +10,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use kustomer::api::NewOutboundWebhook;
-use kustomer::sync::dest::delta::{DeltaDestination, STATE_TABLE};
+use kustomer::sync::dest::delta::DeltaDestination;
 use kustomer::sync::dest::duckdb::DuckDbDestination;
+use kustomer::sync::dest::STATE_TABLE;
 use kustomer::sync::webhook::{WebhookReceiver, EVENTS};
 use kustomer::sync::{Engine, SyncOptions};
 use kustomer_sim::{Kind, OrgSize, SimConfig, Simulator};

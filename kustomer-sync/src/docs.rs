@@ -11,12 +11,8 @@ use std::sync::OnceLock;
 use kustomer_models::table::{EXTRA_COLUMN, POSITION_COLUMN};
 use kustomer_models::{Column, TableDef};
 
+use crate::columns::{DELETED, DELETED_AT, IS_CURRENT, STATE_TABLE, SYNCED_AT, SYNC_RUNS_TABLE, VALID_FROM, VALID_TO};
 use crate::custom_columns::{OVERFLOW_COLUMN, OVERFLOW_DOC};
-use crate::dest::{DELETED, DELETED_AT, IS_CURRENT, SYNCED_AT, VALID_FROM, VALID_TO};
-use crate::report::SYNC_RUNS_TABLE;
-
-/// The table holding each stream's bookmark (the same name in every SQL destination).
-pub const STATE_TABLE: &str = "_kustomer_state";
 
 /// Meaning and source of the columns every table of a kind carries.
 const GENERIC: &[(&str, &str, &str)] = &[

@@ -38,6 +38,7 @@
 pub mod bookmark;
 mod catalog;
 pub mod check;
+mod columns;
 mod custom_columns;
 pub mod dest;
 pub mod dictionary;

@@ -13,8 +13,7 @@ use kustomer_models::{Cell, Column, FlatRecord, LogicalType, TableDef};
 use crate::dest::{StreamTables, WriteBatch, WriteStats};
 use crate::mode::Mode;
 
-/// The table each run appends one row per stream to.
-pub(crate) const SYNC_RUNS_TABLE: &str = "_sync_runs";
+pub(crate) use crate::columns::SYNC_RUNS_TABLE;
 
 /// The outcome of one stream.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -68,8 +68,7 @@ use super::runtime::OwnedRuntime;
 use super::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
 use crate::error::SyncError;
 
-/// The table of bookmarks.
-pub const STATE_TABLE: &str = "_kustomer_state";
+use crate::columns::STATE_TABLE;
 const DEFAULT_COMPACT: usize = 32;
 /// A compaction writes files of about this size (Parquet bytes): it holds
 /// their rows in memory (1 M rows: 947 MB peak at 8 MB, 2 GB at 32 MB).

@@ -55,18 +55,7 @@ pub struct HistoryTable {
     pub def: TableDef,
 }
 
-/// Whether a parent row is deleted (soft-delete mode keeps the row).
-pub const DELETED: &str = "_deleted";
-/// When the row was first seen deleted.
-pub const DELETED_AT: &str = "_deleted_at";
-/// The start of the run that last wrote the row.
-pub const SYNCED_AT: &str = "_synced_at";
-/// When a version became current (the parent's `updated_at`).
-pub const VALID_FROM: &str = "_valid_from";
-/// When it stopped being current (`NULL` while current).
-pub const VALID_TO: &str = "_valid_to";
-/// Whether it is the current version.
-pub const IS_CURRENT: &str = "_is_current";
+pub use crate::columns::{DELETED, DELETED_AT, IS_CURRENT, STATE_TABLE, SYNCED_AT, VALID_FROM, VALID_TO};
 
 impl StreamTables {
     /// Tables of a parent and its children, without history.

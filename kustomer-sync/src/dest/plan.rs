@@ -516,8 +516,7 @@ impl<'a> Planner<'a, '_> {
     }
 }
 
-/// The table of each stream's bookmark, in every SQL destination.
-pub const STATE_TABLE: &str = "_kustomer_state";
+use crate::columns::STATE_TABLE;
 
 /// A staging table of ids.
 fn ids_def() -> TableDef {

@@ -18,10 +18,11 @@ use kustomer_models::{Column, LogicalType, TableDef};
 use serde::Serialize;
 
 use crate::catalog::catalog;
+use crate::columns::STATE_TABLE;
 use crate::custom_columns::CustomColumns;
 use crate::dest::{types, StreamTables};
 use crate::discovery::{Discovery, KlassTable};
-use crate::docs::{documented, table_doc, STATE_TABLE};
+use crate::docs::{documented, table_doc};
 use crate::report::sync_runs_table;
 
 /// The pattern standing for a klass name.

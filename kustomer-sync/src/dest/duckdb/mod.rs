@@ -39,8 +39,7 @@ pub use super::sql::ident;
 /// crash, nothing else.
 pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '256MB'; SET checkpoint_threshold = '256MB';";
 
-/// The table holding each stream's bookmark.
-pub const STATE_TABLE: &str = plan::STATE_TABLE;
+use crate::columns::STATE_TABLE;
 
 /// DuckDB's type for a logical type: the one place this mapping lives
 /// ([`crate::dest::types::duckdb`]).

@@ -36,8 +36,7 @@ use crate::error::SyncError;
 pub use self::dialect::PostgresDialect;
 pub use super::sql::ident;
 
-/// The table (in the destination's schema) holding each stream's bookmark.
-pub const STATE_TABLE: &str = super::plan::STATE_TABLE;
+use crate::columns::STATE_TABLE;
 
 /// The schema used when the URL names none.
 pub const DEFAULT_SCHEMA: &str = "kustomer";
