@@ -11,7 +11,7 @@ use crate::table::{Column, LogicalType, EXTRA_COLUMN, POSITION_COLUMN};
 
 mod glossary;
 
-pub use glossary::{relationship, Relationship};
+pub use glossary::{relationship, RelationshipDoc};
 
 /// Meaning of `id`.
 pub const ID_DOC: &str = "The record's id (primary key)";

@@ -9,7 +9,7 @@ use crate::table::LogicalType;
 
 /// A to-one relationship's meaning and the table its id points into.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Relationship {
+pub struct RelationshipDoc {
     /// One line.
     pub meaning: Option<&'static str>,
     /// The table whose `id` (or, for a klass, `name`) it holds.
@@ -17,11 +17,11 @@ pub struct Relationship {
 }
 
 /// What a relationship (by its wire name) points to.
-pub fn relationship(name: &str) -> Relationship {
+pub fn relationship(name: &str) -> RelationshipDoc {
     RELATIONSHIPS
         .iter()
         .find(|(n, _, _)| *n == name)
-        .map(|&(_, meaning, table)| Relationship {
+        .map(|&(_, meaning, table)| RelationshipDoc {
             meaning: Some(meaning),
             table: (!table.is_empty()).then_some(table),
         })
