@@ -8,7 +8,7 @@ use kustomer_sync::dictionary::dictionary;
 const REFRESH: &str = "KUSTOMER_BLESS=1 cargo test -p kustomer-sync --test docs";
 
 fn docs_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs")
 }
 
 /// Compares a generated document with the committed one; with
