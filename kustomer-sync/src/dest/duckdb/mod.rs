@@ -11,6 +11,8 @@
 
 mod dialect;
 mod merge;
+#[cfg(test)]
+mod repro;
 
 use std::collections::HashMap;
 use std::path::Path;
