@@ -39,6 +39,11 @@ for name in names:
     # Naive UTC timestamps, as DuckDB's TIMESTAMP columns hold them.
     fields = [pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f for f in t.schema]
     pq.write_table(t.cast(pa.schema(fields)), os.path.join(out, name + ".parquet"))
+# Every file is written and closed: skip the interpreter's teardown, where
+# deltalake's native threads now and then abort ("terminate called without
+# an active exception") after the work is done.
+sys.stdout.flush()
+os._exit(0)
 "#;
 
 fn python_deltalake() -> bool {
