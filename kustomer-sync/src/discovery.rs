@@ -25,7 +25,7 @@ pub(crate) struct KlassTable {
 }
 
 /// What a run discovered: the org's klasses and custom attributes. Opaque
-/// outside the crate; [`crate::StreamDef::tables`] takes one
+/// outside the crate; [`crate::streams::StreamDef::tables`] takes one
 /// (`Discovery::default()`: no klasses, no custom columns).
 #[derive(Debug, Default)]
 pub struct Discovery {

@@ -3,7 +3,7 @@
 //!
 //! - [`keyset`]: search read by keyset on (`updatedAt`, ids at that instant),
 //!   past the 100-page cap and any number of ties.
-//! - [`catalog()`]: every stream ([`StreamDef`]), its [`Mode`] and tables.
+//! - [`catalog()`]: every stream ([`streams::StreamDef`]), its [`Mode`] and tables.
 //! - [`SyncOptions`]: how a run goes (tables, columns, hashing, history, …),
 //!   from [`SyncOptions::builder`], `with_*` setters or a TOML file.
 //! - [`dest`]: the [`dest::Destination`] trait; DuckDB behind the `duckdb`
@@ -74,5 +74,4 @@ pub use mode::{DetailsMode, FirstLoadMode, Mode};
 pub use options::{HashSalt, SyncOptions, SyncOptionsBuilder};
 pub use report::{RunReport, StreamReport};
 pub use select::hash_cell;
-pub use streams::StreamDef;
 pub use writer::IdReader;
