@@ -61,8 +61,8 @@ fn new_and_stored_parents_mixed_in_any_order_land_as_an_exact_upsert() {
     );
     assert_eq!((s.inserted, s.updated, s.deleted, s.child_rows), (2, 0, 1, 3));
 
-    // One stored (newer, fewer parts) beside a new one: the primary key
-    // refuses the append, and the merge replaces a's child rows.
+    // One stored (newer, fewer parts) beside a new one: the new one is
+    // appended, and the merge replaces a's child rows.
     let s = write(
         &mut dest,
         &tables,
@@ -81,8 +81,7 @@ fn new_and_stored_parents_mixed_in_any_order_land_as_an_exact_upsert() {
     );
     assert_eq!(s.inserted, 1);
 
-    // While the path backs off, new parents still land (through the merge),
-    // and once it is tried again they are appended: same rows either way.
+    // Batch after batch of new parents: appended, same rows as a merge.
     for (i, id) in ["e", "f", "g", "h", "i"].iter().enumerate() {
         let s = write(
             &mut dest,
@@ -135,4 +134,62 @@ fn malformed_json_fails_a_batch_of_new_parents_as_it_fails_a_merge() {
             (vec!["a a v1 false".to_owned()], vec!["a 0 x@1".to_owned()])
         );
     }
+}
+
+/// No key is declared (DuckDB's key index grew memory with the org): the
+/// merge keeps one row per id across a reopened file, a batch carrying an
+/// id twice, and two handles on the database writing the same new ids.
+#[test]
+fn each_id_stays_one_row_without_a_declared_key() {
+    let (dir, mut dest, tables) = open();
+    let now = Utc::now();
+    write(
+        &mut dest,
+        &tables,
+        vec![thing("a", 1, now, false, &["x"]), thing("b", 1, now, false, &[])],
+    );
+    drop(dest);
+
+    // Reopened: what the file holds is known before anything is appended.
+    let mut dest = DuckDbDestination::open(dir.path().join("a.duckdb")).unwrap();
+    dest.prepare(&tables).unwrap();
+    let s = write(
+        &mut dest,
+        &tables,
+        vec![
+            thing("a", 2, now, false, &["y", "z"]),
+            thing("c", 1, now, false, &["p"]),
+            thing("c", 3, now, false, &["q"]),
+        ],
+    );
+    assert_eq!((s.inserted, s.updated, s.child_rows), (1, 1, 3));
+
+    // A clone (a webhook receiver beside a poll) appending the same new ids
+    // at the same time: one row each, whichever commits first.
+    let mut other = dest.try_clone().unwrap();
+    let t2 = tables.clone();
+    let racer = std::thread::spawn(move || {
+        for i in 0..20 {
+            write(&mut other, &t2, vec![thing(&format!("n{i:02}"), 4, now, false, &["o"])]);
+        }
+    });
+    for i in 0..20 {
+        write(
+            &mut dest,
+            &tables,
+            vec![thing(&format!("n{i:02}"), 4, now, false, &["o"])],
+        );
+    }
+    racer.join().unwrap();
+
+    let (parents, parts) = state(&dest);
+    assert_eq!(parents.len(), 23, "{parents:?}");
+    assert_eq!(&parents[..3], ["a a v2 false", "b b v1 false", "c c v3 false"]);
+    assert_eq!(parts.len(), 2 + 1 + 20, "{parts:?}");
+    assert!(parts.contains(&"c 0 q@3".to_owned()), "{parts:?}");
+    let keys = rows(
+        &dest,
+        "SELECT count(*)::VARCHAR FROM duckdb_constraints() WHERE table_name = 'things' AND constraint_type = 'PRIMARY KEY'",
+    );
+    assert_eq!(keys, ["0"], "no declared key, no index growing with the table");
 }

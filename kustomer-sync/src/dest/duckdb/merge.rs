@@ -5,23 +5,17 @@
 use duckdb::{params_from_iter, Connection};
 use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
 
-use super::super::plan::{Phase, Planned, Rows, Step, Tally};
+use super::super::plan::{Planned, Rows, Step, Tally};
 use super::super::sql::ident;
 use super::super::IdQuery;
 use super::super::{StreamTables, WriteStats, DELETED, SYNCED_AT};
 use super::dialect::{fail, Failure, SqlCell};
 use crate::error::SyncError;
 
-/// Runs a plan's steps on `tx`; with `append_only`, the batch's own
-/// records were appended already and its upsert steps are skipped.
-pub(super) fn run(
-    tx: &Connection,
-    plan: &[Planned<'_>],
-    mut tally: Tally,
-    append_only: bool,
-) -> Result<WriteStats, Failure> {
+/// Runs a plan's steps on `tx`, counting on from `tally`.
+pub(super) fn run(tx: &Connection, plan: &[Planned<'_>], mut tally: Tally) -> Result<WriteStats, Failure> {
     for p in plan {
-        if (append_only && p.phase == Phase::Upsert) || tally.skips(&p.step) {
+        if tally.skips(&p.step) {
             continue;
         }
         let n = match &p.step {
@@ -67,14 +61,12 @@ fn stage(tx: &Connection, name: &str, def: &TableDef, rows: &Rows<'_>) -> Result
     app.flush().map_err(fail("flush"))
 }
 
-/// Appends a batch of parents none of which is stored yet (a first load),
-/// with their child rows, straight into their tables: no staging, no merge.
-/// The parent's primary key is the check: a parent already there fails
-/// the append with a key violation, and the caller rolls back and merges
-/// instead (child rows of a new parent cannot exist: they go with it). Only
-/// for tables whose columns are exactly the definition's, in order (the
+/// Appends parents none of which is stored (most of a first load), with
+/// their child rows, straight into their tables: no staging, no merge
+/// (child rows of a new parent cannot exist: they go with it). Only for
+/// tables whose columns are exactly the definition's, in order (the
 /// appender fills every column).
-pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[FlatRecord]) -> Result<Tally, Failure> {
+pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[&FlatRecord]) -> Result<Tally, Failure> {
     let append = |def: &TableDef, rows: Vec<&Vec<Cell>>, what: &str| -> Result<(), Failure> {
         if rows.is_empty() {
             return Ok(());

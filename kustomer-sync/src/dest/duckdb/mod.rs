@@ -4,24 +4,36 @@
 //! set-based statements (delete by key, insert from staging; the plan of
 //! [`super::plan`] in [`DuckDbDialect`]) inside one transaction together
 //! with the stream's bookmark: a kill at any instant
-//! leaves either the whole batch or none of it. A batch of parents none of
-//! which is stored yet (most of a first load) skips staging and merge: it is
-//! appended straight into its tables, the primary keys refusing it (and the
-//! merge taking over) if any parent was there after all.
+//! leaves either the whole batch or none of it. Parents surely not stored
+//! yet (most of a first load) skip staging and merge: they are appended
+//! straight into their tables, and only the others are merged.
+//!
+//! Keys are kept by the merge, not declared: DuckDB's key index (ART) lives
+//! outside its buffer pool at ~72 bytes per key, so a declared `PRIMARY
+//! KEY` made memory grow with the org and a bounded `memory_limit` fail
+//! with "Out of Memory" (`repro.rs`). The merge deletes by key before it
+//! inserts, a batch holds one row per key, the ids a table may hold are
+//! tracked by [`known::KnownIds`], and every clone of a destination writes
+//! under one lock, so each key still has one row. Tables created by an
+//! older version keep their declared key, which changes nothing.
 
 mod dialect;
+mod known;
 mod merge;
 #[cfg(test)]
 mod repro;
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
 use duckdb::{params, params_from_iter, Connection};
-use kustomer_models::TableDef;
+use kustomer_models::{FlatRecord, TableDef};
 
 use self::dialect::{fail, Failure, SqlCell};
+use self::known::KnownIds;
 use self::merge::id_query_sql;
 use super::dialect::ErrorClass;
 use super::plan::{self, Phase, Tally};
@@ -56,21 +68,20 @@ pub struct DuckDbDestination {
     conn: Connection,
     /// Columns known to exist per table, so DDL runs once per table per run.
     columns: HashMap<String, Vec<String>>,
-    /// Per parent table: how the append-only path for new parents fared.
-    fast: HashMap<String, FastPath>,
+    /// What every clone of this destination shares.
+    shared: Arc<Mutex<Shared>>,
     /// Whether tables carry the dictionary's comments (not in a scratch
     /// database no one browses).
     comments: bool,
 }
 
-/// Backoff of the append-only path: after a batch that held a stored
-/// parent, the next `skip` batches of that table go straight to the merge,
-/// and each further miss doubles the skip, so an incremental run (where
-/// most parents exist) wastes a handful of attempts, not one per batch.
-#[derive(Debug, Default, Clone, Copy)]
-struct FastPath {
-    skip: u32,
-    misses: u32,
+/// Held by a write from its first read to its commit: one writer at a time
+/// across clones (a webhook receiver beside a poll), since no declared key
+/// would stop two of them inserting the same new parent.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Per parent table written this run: the ids it may hold.
+    known: HashMap<String, KnownIds>,
 }
 
 impl std::fmt::Debug for DuckDbDestination {
@@ -122,7 +133,7 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn,
             columns: HashMap::new(),
-            fast: HashMap::new(),
+            shared: Arc::default(),
             comments: true,
         })
     }
@@ -158,23 +169,8 @@ impl DuckDbDestination {
                 format!("{} {}{null}", ident(&c.name), sql_type(c.ty))
             })
             .collect();
-        let pk: Vec<String> = def.primary_key.iter().map(|k| ident(k)).collect();
-        // Parent (and history) keys are enforced: they make upserts exact and
-        // refuse the append-only path when a parent is already stored. A
-        // child table's key (parent key, position) is kept by construction,
-        // since child rows are only ever replaced with their parent, so it
-        // is not indexed: the index cost a quarter of the load rate and
-        // memory that grows with the table.
-        let key = if def.parent.is_some() {
-            String::new()
-        } else {
-            format!(", PRIMARY KEY ({})", pk.join(", "))
-        };
-        let ddl = format!(
-            "CREATE TABLE IF NOT EXISTS {} ({}{key})",
-            ident(&def.name),
-            cols.join(", ")
-        );
+        // No declared key: the merge keeps it (the module's docs say why).
+        let ddl = format!("CREATE TABLE IF NOT EXISTS {} ({})", ident(&def.name), cols.join(", "));
         self.conn.execute_batch(&ddl).map_err(db_err("create table"))?;
         // Schema evolution: add what is missing, never drop what is there.
         let mut existing = self.existing_columns(&def.name)?;
@@ -328,7 +324,7 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
             columns: HashMap::new(),
-            fast: HashMap::new(),
+            shared: self.shared.clone(),
             comments: self.comments,
         })
     }
@@ -342,46 +338,57 @@ impl DuckDbDestination {
         for c in &batch.companions {
             self.prepare(&c.tables)?;
         }
-        if self.fast_path_fits(batch) {
-            match self.write_once(batch, true, bookmark) {
+        let shared = self.shared.clone();
+        let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let batch = one_per_id(batch);
+        if let Some(fresh) = self.surely_new(&mut shared, &batch)? {
+            let (mut new, mut rest) = (Vec::new(), Vec::new());
+            for (r, f) in batch.records.iter().zip(fresh) {
+                if f {
+                    new.push(r);
+                } else {
+                    rest.push(r.clone());
+                }
+            }
+            match self.write_once(&batch, Some((&new, &rest)), bookmark) {
                 Ok(stats) => {
-                    // Back to trying every batch (no allocation per batch).
-                    self.fast.remove(&batch.tables.parent.name);
+                    note_written(&mut shared, &batch);
                     return Ok(stats);
                 }
-                // A parent was already stored: merge instead, and back off.
+                // A key declared by an older version refused a parent a
+                // connection of the caller's own wrote: merge it all.
                 Err(f) if f.class == ErrorClass::KeyViolation => {
-                    let f2 = self.fast.entry(batch.tables.parent.name.clone()).or_default();
-                    f2.misses = (f2.misses + 1).min(6);
-                    f2.skip = 1 << f2.misses;
-                    tracing::debug!(table = %batch.tables.parent.name, skip = f2.skip, "append-only path refused: {}", f.message);
+                    tracing::debug!(table = %batch.tables.parent.name, "append-only path refused: {}", f.message);
                 }
                 Err(f) => return Err(f.into()),
             }
         }
-        // Another connection to the same database (a webhook receiver beside
-        // a poll) can touch the same rows: DuckDB then aborts one transaction
-        // as a conflict, and it is simply run again.
+        // A connection of the caller's own writing the same rows makes
+        // DuckDB abort one transaction as a conflict: it is simply run again.
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.write_once(batch, false, bookmark) {
+            match self.write_once(&batch, None, bookmark) {
                 Err(f) if attempt < 8 && f.class == ErrorClass::Conflict => {
                     tracing::debug!(attempt, "transaction conflict; retrying: {}", f.message);
                     std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
                 }
-                other => return other.map_err(SyncError::from),
+                Ok(stats) => {
+                    note_written(&mut shared, &batch);
+                    return Ok(stats);
+                }
+                Err(f) => return Err(f.into()),
             }
         }
     }
 
-    /// Whether the batch may try [`merge::append_new`]: records and no history
-    /// (versions need the merge), tables laid out as defined, and not
-    /// backing off after a recent miss.
-    fn fast_path_fits(&mut self, batch: &WriteBatch) -> bool {
+    /// Per record, whether its parent is surely not stored, when the batch
+    /// may append some (records and no history: versions need the merge;
+    /// tables laid out as defined, since the appender fills every column).
+    fn surely_new(&mut self, shared: &mut Shared, batch: &WriteBatch) -> Result<Option<Vec<bool>>, SyncError> {
         let t = &batch.tables;
         if batch.records.is_empty() || !t.history.is_empty() {
-            return false;
+            return Ok(None);
         }
         let laid_out = |def: &TableDef| {
             self.columns
@@ -389,30 +396,104 @@ impl DuckDbDestination {
                 .is_some_and(|cols| cols.iter().eq(def.columns.iter().map(|c| &c.name)))
         };
         if !laid_out(&t.parent) || !t.children.iter().all(laid_out) {
-            return false;
+            return Ok(None);
         }
-        match self.fast.get_mut(&t.parent.name) {
-            Some(f) if f.skip > 0 => {
-                f.skip -= 1;
-                false
-            }
-            _ => true,
-        }
+        let known = match shared.known.entry(t.parent.name.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(self.stored_ids(&t.parent.name)?),
+        };
+        let id = t.parent.column_index("id");
+        let fresh: Vec<bool> = (batch.records.iter())
+            .map(|r| !known.may_contain(stored_id(id, r)))
+            .collect();
+        Ok(fresh.contains(&true).then_some(fresh))
     }
 
-    fn write_once(&mut self, batch: &WriteBatch, append_only: bool, bookmark: bool) -> Result<WriteStats, Failure> {
-        let mut plan = plan::plan(batch, &DuckDbDialect, Utc::now());
+    /// The ids `table` holds, read once per run (nothing on a first load).
+    fn stored_ids(&self, table: &str) -> Result<KnownIds, SyncError> {
+        let n = self.row_count_of(table)?;
+        let mut known = KnownIds::with_capacity(n as usize * 2);
+        if n > 0 {
+            let mut stmt = (self.conn)
+                .prepare(&format!("SELECT id FROM {}", ident(table)))
+                .map_err(db_err("read ids"))?;
+            let mut rows = stmt.query([]).map_err(db_err("read ids"))?;
+            while let Some(row) = rows.next().map_err(db_err("read ids"))? {
+                if let Some(id) = row.get::<_, Option<String>>(0).map_err(db_err("read ids"))? {
+                    known.insert(&id);
+                }
+            }
+        }
+        Ok(known)
+    }
+
+    fn row_count_of(&self, table: &str) -> Result<u64, SyncError> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
+            .map_err(db_err("count rows"))?;
+        Ok(n as u64)
+    }
+
+    /// One transaction: with `split`, the surely new records are appended
+    /// and only the rest merged; without, the batch's records are merged.
+    fn write_once(
+        &mut self,
+        batch: &WriteBatch,
+        split: Option<(&[&FlatRecord], &[FlatRecord])>,
+        bookmark: bool,
+    ) -> Result<WriteStats, Failure> {
+        let records = split.map_or(&batch.records[..], |(_, rest)| rest);
+        let mut plan = plan::plan_records(batch, records, &DuckDbDialect, Utc::now());
         if !bookmark {
             plan.retain(|p| p.phase != Phase::Bookmark);
         }
         let tx = self.conn.transaction().map_err(fail("begin"))?;
-        let tally = if append_only {
-            merge::append_new(&tx, &batch.tables, &batch.records)?
-        } else {
-            Tally::default()
+        let tally = match split {
+            Some((new, _)) => merge::append_new(&tx, &batch.tables, new)?,
+            None => Tally::default(),
         };
-        let stats = merge::run(&tx, &plan, tally, append_only)?;
+        let stats = merge::run(&tx, &plan, tally)?;
         tx.commit().map_err(fail("commit"))?;
         Ok(stats)
+    }
+}
+
+/// The batch with one record per id, the last copy kept (what the engine
+/// sends already; without a declared key a second copy would be a second row).
+fn one_per_id(batch: &WriteBatch) -> Cow<'_, WriteBatch> {
+    let id = batch.tables.parent.column_index("id");
+    let mut seen = HashSet::with_capacity(batch.records.len());
+    if batch.records.iter().all(|r| seen.insert(stored_id(id, r))) {
+        return Cow::Borrowed(batch);
+    }
+    let mut b = batch.clone();
+    let mut seen = HashSet::new();
+    let keep: Vec<bool> = (b.records.iter().rev())
+        .map(|r| seen.insert(stored_id(id, r).to_owned()))
+        .collect();
+    let mut keep = keep.into_iter().rev();
+    b.records.retain(|_| keep.next().unwrap_or(true));
+    Cow::Owned(b)
+}
+
+/// The key a parent row is stored under: its `id` cell (which a selection
+/// may hash), else the record's id.
+fn stored_id(id: Option<usize>, r: &FlatRecord) -> &str {
+    match id.and_then(|i| r.row.get(i)) {
+        Some(kustomer_models::Cell::Text(s)) => s,
+        _ => &r.id,
+    }
+}
+
+/// Notes the ids a batch wrote in the tables whose ids are tracked.
+fn note_written(shared: &mut Shared, batch: &WriteBatch) {
+    let groups = std::iter::once((&batch.tables, &batch.records))
+        .chain(batch.companions.iter().map(|c| (&c.tables, &c.records)));
+    for (tables, records) in groups {
+        if let Some(known) = shared.known.get_mut(&tables.parent.name) {
+            let id = tables.parent.column_index("id");
+            records.iter().for_each(|r| known.insert(stored_id(id, r)));
+        }
     }
 }
