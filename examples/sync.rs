@@ -44,8 +44,8 @@ struct Args {
     /// or Delta Lake (`delta:///DIR`, `s3://bucket/prefix`).
     #[arg(long, default_value = "kustomer.duckdb")]
     dest: String,
-    /// DuckDB's memory limit (default 256MB), e.g. 96MB: lower trades load speed for
-    /// a smaller footprint.
+    /// DuckDB's memory limit (default 64MB), e.g. 256MB: higher trades footprint for
+    /// load speed.
     #[arg(long, value_parser = memory_size)]
     duckdb_memory_limit: Option<String>,
     /// A TOML file of sync options (the names below, in snake_case); flags override it.

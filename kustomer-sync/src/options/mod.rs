@@ -122,7 +122,9 @@ pub struct SyncOptions {
     pub search_page_size: u32,
     /// Streams running at once.
     pub max_concurrent_streams: usize,
-    /// Batches buffered between fetching and loading.
+    /// Batches buffered between fetching and loading (2 by default: each
+    /// holds up to a page of decoded records, and at 8 they were a third of
+    /// the pipeline's peak memory for no gain where the API sets the pace).
     pub channel_capacity: usize,
     /// How a first load (or re-sync) of an incremental table reads: `lists`
     /// (GET lists and search at once, reconciled; all history) or
@@ -156,7 +158,7 @@ impl Default for SyncOptions {
             resolved_only: false,
             search_page_size: 500,
             max_concurrent_streams: 4,
-            channel_capacity: 8,
+            channel_capacity: 2,
             first_load: Default::default(),
             details: Default::default(),
             details_per_run: None,
