@@ -193,3 +193,40 @@ fn each_id_stays_one_row_without_a_declared_key() {
     );
     assert_eq!(keys, ["0"], "no declared key, no index growing with the table");
 }
+
+/// A checkpoint holds a block per column of the table it writes, inside
+/// DuckDB's memory limit, and failing to get one is a FATAL error that
+/// invalidates the database: a table wider than the default limit allows
+/// (custom attributes are columns) raises it.
+#[test]
+fn a_table_too_wide_for_the_default_memory_limit_still_checkpoints() {
+    use kustomer::models::{Column, FlatRecord, LogicalType, TableDef};
+    let dir = tempfile::tempdir().unwrap();
+    let mut dest = DuckDbDestination::open(dir.path().join("wide.duckdb")).unwrap();
+    let mut columns = vec![Column::required("id", LogicalType::Text)];
+    columns.extend((0..400).map(|i| Column::new(format!("custom_{i}_str"), LogicalType::Text)));
+    let def = TableDef {
+        name: "wide".into(),
+        columns,
+        primary_key: vec!["id".into()],
+        parent: None,
+    };
+    let tables = Arc::new(StreamTables::new(def, vec![]));
+    let records: Vec<FlatRecord> = (0..3_000)
+        .map(|i| {
+            let id = format!("w{i:05}");
+            let mut row = vec![Cell::Text(id.clone())];
+            row.extend((0..400).map(|c| Cell::Text(format!("value {c} of record {i}"))));
+            FlatRecord {
+                id,
+                row,
+                children: vec![],
+            }
+        })
+        .collect();
+    dest.write(WriteBatch::new("wide", tables, records)).unwrap();
+    dest.connection()
+        .execute_batch("CHECKPOINT")
+        .expect("the checkpoint has room");
+    assert_eq!(rows(&dest, "SELECT count(*)::VARCHAR FROM wide"), ["3000"]);
+}

@@ -19,6 +19,7 @@
 
 mod dialect;
 mod known;
+mod memory;
 mod merge;
 #[cfg(test)]
 mod repro;
@@ -48,8 +49,10 @@ pub use super::sql::ident;
 /// the org grows:
 /// - a bounded buffer pool (DuckDB's own default is 80 % of the machine;
 ///   what does not fit spills to a temp file beside the database). With no
-///   key index outside the pool, 64 MB loads a million records; 16 MB fails
-///   with "Out of Memory" (`repro.rs` shows what an index did to that);
+///   key index outside the pool, 64 MB loads a million records (`repro.rs`
+///   shows what an index did to that); a table wider than ~100 columns
+///   raises it, since appends and checkpoints hold a block per column
+///   (`memory.rs`), and 32 MB fails a checkpoint of this sync's widest;
 /// - one thread: the writer is one thread already, and each extra DuckDB
 ///   thread kept its own buffers (18 % more CPU for the same peak);
 /// - a checkpoint per 16 MB of log (DuckDB's default): with no key index
@@ -73,6 +76,8 @@ pub struct DuckDbDestination {
     columns: HashMap<String, Vec<String>>,
     /// What every clone of this destination shares.
     shared: Arc<Mutex<Shared>>,
+    /// Columns of the widest table the memory limit was checked for.
+    widest: usize,
     /// Whether tables carry the dictionary's comments (not in a scratch
     /// database no one browses).
     comments: bool,
@@ -137,6 +142,7 @@ impl DuckDbDestination {
             conn,
             columns: HashMap::new(),
             shared: Arc::default(),
+            widest: 0,
             comments: true,
         })
     }
@@ -193,6 +199,10 @@ impl DuckDbDestination {
         }
         if self.comments {
             self.comment(def)?;
+        }
+        if existing.len() > self.widest {
+            memory::ensure_room(&self.conn, existing.len())?;
+            self.widest = existing.len();
         }
         self.columns.insert(def.name.clone(), existing);
         Ok(())
@@ -328,6 +338,7 @@ impl DuckDbDestination {
             conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
             columns: HashMap::new(),
             shared: self.shared.clone(),
+            widest: 0,
             comments: self.comments,
         })
     }
