@@ -5,7 +5,7 @@
 use duckdb::{params_from_iter, Connection};
 use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
 
-use super::super::plan::{Planned, Rows, Step, Tally};
+use super::super::plan::{Phase, Planned, Rows, Step, Tally};
 use super::super::sql::ident;
 use super::super::IdQuery;
 use super::super::{StreamTables, WriteStats, DELETED, SYNCED_AT};
@@ -31,7 +31,13 @@ pub(super) fn run(tx: &Connection, plan: &[Planned<'_>], mut tally: Tally) -> Re
                 ..
             } => {
                 let params = params_from_iter(args.iter().map(SqlCell));
-                if effect.is_count() {
+                if p.phase == Phase::Bookmark {
+                    // The same statement every transaction, on a table that
+                    // never changes: parsed and planned once per connection
+                    // (the others read staging tables replaced per batch).
+                    let mut stmt = tx.prepare_cached(sql).map_err(fail(what))?;
+                    stmt.execute(params).map_err(fail(what))? as u64
+                } else if effect.is_count() {
                     let n: i64 = tx.query_row(sql, params, |r| r.get(0)).map_err(fail(what))?;
                     n as u64
                 } else {

@@ -364,6 +364,7 @@ impl DuckDbDestination {
                     rest.push(r.clone());
                 }
             }
+            tracing::debug!(table = %batch.tables.parent.name, appended = new.len(), merged = rest.len(), "write");
             match self.write_once(&batch, Some((&new, &rest)), bookmark) {
                 Ok(stats) => {
                     note_written(&mut shared, &batch);
@@ -379,6 +380,7 @@ impl DuckDbDestination {
         }
         // A connection of the caller's own writing the same rows makes
         // DuckDB abort one transaction as a conflict: it is simply run again.
+        tracing::debug!(table = %batch.tables.parent.name, appended = 0, merged = batch.records.len(), "write");
         let mut attempt = 0;
         loop {
             attempt += 1;
