@@ -61,8 +61,8 @@ fn new_and_stored_parents_mixed_in_any_order_land_as_an_exact_upsert() {
     );
     assert_eq!((s.inserted, s.updated, s.deleted, s.child_rows), (2, 0, 1, 3));
 
-    // One stored (newer, fewer parts) beside a new one: the new one is
-    // appended, and the merge replaces a's child rows.
+    // One stored (newer, fewer parts) beside a new one: the batch is
+    // merged, and the merge replaces a's child rows.
     let s = write(
         &mut dest,
         &tables,

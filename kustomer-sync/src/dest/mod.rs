@@ -25,6 +25,7 @@ mod runtime;
 pub mod sql;
 pub mod types;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -345,4 +346,21 @@ pub fn open(spec: &str) -> Result<Box<dyn Destination>, SyncError> {
     return Ok(Box::new(duckdb::DuckDbDestination::open(spec)?));
     #[cfg(not(feature = "duckdb"))]
     Err(missing("duckdb"))
+}
+
+/// Which of `records` to keep so each key appears once, the last copy
+/// winning; `None` when the keys are distinct already (the usual case).
+pub(crate) fn last_copies<'a>(records: &'a [FlatRecord], key: impl Fn(&'a FlatRecord) -> &'a str) -> Option<Vec<bool>> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        last.insert(key(r), i);
+    }
+    if last.len() == records.len() {
+        return None;
+    }
+    let mut keep = vec![false; records.len()];
+    for i in last.into_values() {
+        keep[i] = true;
+    }
+    Some(keep)
 }

@@ -143,17 +143,6 @@ pub struct Planned<'a> {
 /// The steps of a batch, in [`WRITE_ORDER`]; `now` is the instant written
 /// to `_deleted_at` of parents marked deleted.
 pub fn plan<'a>(batch: &'a WriteBatch, d: &dyn Dialect, now: DateTime<Utc>) -> Vec<Planned<'a>> {
-    plan_records(batch, &batch.records, d, now)
-}
-
-/// [`plan`] with `records` in place of the batch's own (a destination that
-/// appended some of them another way merges only the rest).
-pub fn plan_records<'a>(
-    batch: &'a WriteBatch,
-    records: &'a [FlatRecord],
-    d: &dyn Dialect,
-    now: DateTime<Utc>,
-) -> Vec<Planned<'a>> {
     let mut p = Planner {
         d,
         steps: Vec::new(),
@@ -163,7 +152,7 @@ pub fn plan_records<'a>(
     for phase in WRITE_ORDER {
         p.phase = phase;
         match phase {
-            Phase::Upsert => p.upsert(&batch.tables, records, batch.newest_wins),
+            Phase::Upsert => p.upsert(&batch.tables, &batch.records, batch.newest_wins),
             Phase::Remove => p.remove(&batch.tables, &batch.deletes),
             Phase::MarkDeleted => p.mark_deleted(&batch.tables, &batch.mark_deleted, now),
             Phase::Companions => {

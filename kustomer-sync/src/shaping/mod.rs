@@ -11,13 +11,12 @@ mod entity;
 #[cfg(feature = "webhook")]
 mod event;
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kustomer_models::{Cell, FlatRecord};
 
-use crate::dest::StreamTables;
+use crate::dest::{last_copies, StreamTables};
 use crate::select::Projection;
 
 pub(crate) use entity::Shaper;
@@ -76,23 +75,12 @@ impl Shaping {
 
 /// One row per id per batch: a record read twice keeps its last copy.
 fn dedupe(records: Vec<FlatRecord>) -> Vec<FlatRecord> {
-    if records.len() < 2 {
-        return records;
+    match last_copies(&records, |r| &r.id) {
+        None => records,
+        Some(keep) => (records.into_iter().zip(keep))
+            .filter_map(|(r, k)| k.then_some(r))
+            .collect(),
     }
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(records.len());
-    for (i, r) in records.iter().enumerate() {
-        last.insert(r.id.as_str(), i);
-    }
-    if last.len() == records.len() {
-        return records;
-    }
-    let keep: HashSet<usize> = last.into_values().collect();
-    records
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| keep.contains(i))
-        .map(|(_, r)| r)
-        .collect()
 }
 
 /// Shapes records for their tables; with hard deletes, records the source

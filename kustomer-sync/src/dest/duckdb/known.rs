@@ -1,9 +1,9 @@
 //! Which ids a parent table may hold, without an index: a blocked Bloom
 //! filter per table, built from one scan of the table the first time a run
 //! writes it and fed every id written after. "Surely absent" is exact (no
-//! false negatives), so a batch's surely-new parents are appended without a
-//! merge; "maybe stored" (a stored id, or about 1 in 50,000 new ones) goes
-//! through the merge. DuckDB's primary-key index (ART) held ~72 bytes per
+//! false negatives), so a batch of surely-new parents is appended without a
+//! merge; a batch holding a "maybe stored" (a stored id, or about 1 in
+//! 50,000 new ones) goes through the merge. DuckDB's primary-key index (ART) held ~72 bytes per
 //! key outside its buffer pool, so memory grew with the org; this holds 4
 //! bytes per id.
 

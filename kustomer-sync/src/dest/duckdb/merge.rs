@@ -12,10 +12,17 @@ use super::super::{StreamTables, WriteStats, DELETED, SYNCED_AT};
 use super::dialect::{fail, Failure, SqlCell};
 use crate::error::SyncError;
 
-/// Runs a plan's steps on `tx`, counting on from `tally`.
-pub(super) fn run(tx: &Connection, plan: &[Planned<'_>], mut tally: Tally) -> Result<WriteStats, Failure> {
+/// Runs a plan's steps on `tx`, counting on from `tally`; with
+/// `append_only`, the batch's own records were appended already and its
+/// upsert steps are skipped.
+pub(super) fn run(
+    tx: &Connection,
+    plan: &[Planned<'_>],
+    mut tally: Tally,
+    append_only: bool,
+) -> Result<WriteStats, Failure> {
     for p in plan {
-        if tally.skips(&p.step) {
+        if (append_only && p.phase == Phase::Upsert) || tally.skips(&p.step) {
             continue;
         }
         let n = match &p.step {
@@ -67,12 +74,12 @@ fn stage(tx: &Connection, name: &str, def: &TableDef, rows: &Rows<'_>) -> Result
     app.flush().map_err(fail("flush"))
 }
 
-/// Appends parents none of which is stored (most of a first load), with
-/// their child rows, straight into their tables: no staging, no merge
-/// (child rows of a new parent cannot exist: they go with it). Only for
-/// tables whose columns are exactly the definition's, in order (the
+/// Appends a batch of parents none of which is stored (most of a first
+/// load), with their child rows, straight into their tables: no staging, no
+/// merge (child rows of a new parent cannot exist: they go with it). Only
+/// for tables whose columns are exactly the definition's, in order (the
 /// appender fills every column).
-pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[&FlatRecord]) -> Result<Tally, Failure> {
+pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[FlatRecord]) -> Result<Tally, Failure> {
     let append = |def: &TableDef, rows: Vec<&Vec<Cell>>, what: &str| -> Result<(), Failure> {
         if rows.is_empty() {
             return Ok(());

@@ -4,9 +4,9 @@
 //! set-based statements (delete by key, insert from staging; the plan of
 //! [`super::plan`] in [`DuckDbDialect`]) inside one transaction together
 //! with the stream's bookmark: a kill at any instant
-//! leaves either the whole batch or none of it. Parents surely not stored
-//! yet (most of a first load) skip staging and merge: they are appended
-//! straight into their tables, and only the others are merged.
+//! leaves either the whole batch or none of it. A batch of parents surely
+//! not stored yet (most of a first load) skips staging and merge: it is
+//! appended straight into its tables.
 //!
 //! Keys are kept by the merge, not declared: DuckDB's key index (ART) lives
 //! outside its buffer pool at ~72 bytes per key, so a declared `PRIMARY
@@ -25,7 +25,7 @@ mod merge;
 mod repro;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -38,7 +38,7 @@ use self::known::KnownIds;
 use self::merge::id_query_sql;
 use super::dialect::ErrorClass;
 use super::plan::{self, Phase, Tally};
-use super::{Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
+use super::{last_copies, Destination, IdQuery, StreamTables, WriteBatch, WriteStats};
 use crate::error::SyncError;
 
 pub use self::dialect::DuckDbDialect;
@@ -74,22 +74,16 @@ pub struct DuckDbDestination {
     conn: Connection,
     /// Columns known to exist per table, so DDL runs once per table per run.
     columns: HashMap<String, Vec<String>>,
-    /// What every clone of this destination shares.
-    shared: Arc<Mutex<Shared>>,
+    /// Per parent table written this run, the ids it may hold; shared by
+    /// every clone and held by a write from its first read to its commit,
+    /// so one writes at a time (a webhook receiver beside a poll): no
+    /// declared key would stop two inserting the same new parent.
+    known: Arc<Mutex<HashMap<String, KnownIds>>>,
     /// Columns of the widest table the memory limit was checked for.
     widest: usize,
     /// Whether tables carry the dictionary's comments (not in a scratch
     /// database no one browses).
     comments: bool,
-}
-
-/// Held by a write from its first read to its commit: one writer at a time
-/// across clones (a webhook receiver beside a poll), since no declared key
-/// would stop two of them inserting the same new parent.
-#[derive(Debug, Default)]
-struct Shared {
-    /// Per parent table written this run: the ids it may hold.
-    known: HashMap<String, KnownIds>,
 }
 
 impl std::fmt::Debug for DuckDbDestination {
@@ -141,7 +135,7 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn,
             columns: HashMap::new(),
-            shared: Arc::default(),
+            known: Arc::default(),
             widest: 0,
             comments: true,
         })
@@ -337,7 +331,7 @@ impl DuckDbDestination {
         Ok(DuckDbDestination {
             conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
             columns: HashMap::new(),
-            shared: self.shared.clone(),
+            known: self.known.clone(),
             widest: 0,
             comments: self.comments,
         })
@@ -352,26 +346,17 @@ impl DuckDbDestination {
         for c in &batch.companions {
             self.prepare(&c.tables)?;
         }
-        let shared = self.shared.clone();
-        let mut shared = shared.lock().unwrap_or_else(PoisonError::into_inner);
+        let known = self.known.clone();
+        let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
         let batch = one_per_id(batch);
-        if let Some(fresh) = self.surely_new(&mut shared, &batch)? {
-            let (mut new, mut rest) = (Vec::new(), Vec::new());
-            for (r, f) in batch.records.iter().zip(fresh) {
-                if f {
-                    new.push(r);
-                } else {
-                    rest.push(r.clone());
-                }
-            }
-            tracing::debug!(table = %batch.tables.parent.name, appended = new.len(), merged = rest.len(), "write");
-            match self.write_once(&batch, Some((&new, &rest)), bookmark) {
+        if self.all_new(&mut known, &batch)? {
+            match self.write_once(&batch, true, bookmark) {
                 Ok(stats) => {
-                    note_written(&mut shared, &batch);
+                    note_written(&mut known, &batch);
                     return Ok(stats);
                 }
                 // A key declared by an older version refused a parent a
-                // connection of the caller's own wrote: merge it all.
+                // connection of the caller's own wrote: merge instead.
                 Err(f) if f.class == ErrorClass::KeyViolation => {
                     tracing::debug!(table = %batch.tables.parent.name, "append-only path refused: {}", f.message);
                 }
@@ -380,17 +365,17 @@ impl DuckDbDestination {
         }
         // A connection of the caller's own writing the same rows makes
         // DuckDB abort one transaction as a conflict: it is simply run again.
-        tracing::debug!(table = %batch.tables.parent.name, appended = 0, merged = batch.records.len(), "write");
+        tracing::debug!(table = %batch.tables.parent.name, records = batch.records.len(), "merging");
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.write_once(&batch, None, bookmark) {
+            match self.write_once(&batch, false, bookmark) {
                 Err(f) if attempt < 8 && f.class == ErrorClass::Conflict => {
                     tracing::debug!(attempt, "transaction conflict; retrying: {}", f.message);
                     std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
                 }
                 Ok(stats) => {
-                    note_written(&mut shared, &batch);
+                    note_written(&mut known, &batch);
                     return Ok(stats);
                 }
                 Err(f) => return Err(f.into()),
@@ -398,13 +383,15 @@ impl DuckDbDestination {
         }
     }
 
-    /// Per record, whether its parent is surely not stored, when the batch
-    /// may append some (records and no history: versions need the merge;
-    /// tables laid out as defined, since the appender fills every column).
-    fn surely_new(&mut self, shared: &mut Shared, batch: &WriteBatch) -> Result<Option<Vec<bool>>, SyncError> {
+    /// Whether the batch may take [`merge::append_new`]: records, none of
+    /// them maybe stored, and no history (versions need the merge), into
+    /// tables laid out as defined (the appender fills every column). A
+    /// batch holding a stored parent is merged whole: the merge's cost is
+    /// its statements, hardly its rows.
+    fn all_new(&mut self, known: &mut HashMap<String, KnownIds>, batch: &WriteBatch) -> Result<bool, SyncError> {
         let t = &batch.tables;
         if batch.records.is_empty() || !t.history.is_empty() {
-            return Ok(None);
+            return Ok(false);
         }
         let laid_out = |def: &TableDef| {
             self.columns
@@ -412,22 +399,20 @@ impl DuckDbDestination {
                 .is_some_and(|cols| cols.iter().eq(def.columns.iter().map(|c| &c.name)))
         };
         if !laid_out(&t.parent) || !t.children.iter().all(laid_out) {
-            return Ok(None);
+            return Ok(false);
         }
-        let known = match shared.known.entry(t.parent.name.clone()) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(self.stored_ids(&t.parent.name)?),
-        };
+        if !known.contains_key(&t.parent.name) {
+            let ids = self.stored_ids(&t.parent.name)?;
+            known.insert(t.parent.name.clone(), ids);
+        }
+        let ids = &known[&t.parent.name];
         let id = t.parent.column_index("id");
-        let fresh: Vec<bool> = (batch.records.iter())
-            .map(|r| !known.may_contain(stored_id(id, r)))
-            .collect();
-        Ok(fresh.contains(&true).then_some(fresh))
+        Ok(batch.records.iter().all(|r| !ids.may_contain(stored_id(id, r))))
     }
 
     /// The ids `table` holds, read once per run (nothing on a first load).
-    fn stored_ids(&self, table: &str) -> Result<KnownIds, SyncError> {
-        let n = self.row_count_of(table)?;
+    fn stored_ids(&mut self, table: &str) -> Result<KnownIds, SyncError> {
+        let n = self.row_count(table)?;
         let mut known = KnownIds::with_capacity(n as usize * 2);
         if n > 0 {
             let mut stmt = (self.conn)
@@ -443,33 +428,18 @@ impl DuckDbDestination {
         Ok(known)
     }
 
-    fn row_count_of(&self, table: &str) -> Result<u64, SyncError> {
-        let n: i64 = self
-            .conn
-            .query_row(&format!("SELECT count(*) FROM {}", ident(table)), [], |r| r.get(0))
-            .map_err(db_err("count rows"))?;
-        Ok(n as u64)
-    }
-
-    /// One transaction: with `split`, the surely new records are appended
-    /// and only the rest merged; without, the batch's records are merged.
-    fn write_once(
-        &mut self,
-        batch: &WriteBatch,
-        split: Option<(&[&FlatRecord], &[FlatRecord])>,
-        bookmark: bool,
-    ) -> Result<WriteStats, Failure> {
-        let records = split.map_or(&batch.records[..], |(_, rest)| rest);
-        let mut plan = plan::plan_records(batch, records, &DuckDbDialect, Utc::now());
+    fn write_once(&mut self, batch: &WriteBatch, append_only: bool, bookmark: bool) -> Result<WriteStats, Failure> {
+        let mut plan = plan::plan(batch, &DuckDbDialect, Utc::now());
         if !bookmark {
             plan.retain(|p| p.phase != Phase::Bookmark);
         }
         let tx = self.conn.transaction().map_err(fail("begin"))?;
-        let tally = match split {
-            Some((new, _)) => merge::append_new(&tx, &batch.tables, new)?,
-            None => Tally::default(),
+        let tally = if append_only {
+            merge::append_new(&tx, &batch.tables, &batch.records)?
+        } else {
+            Tally::default()
         };
-        let stats = merge::run(&tx, &plan, tally)?;
+        let stats = merge::run(&tx, &plan, tally, append_only)?;
         tx.commit().map_err(fail("commit"))?;
         Ok(stats)
     }
@@ -479,16 +449,11 @@ impl DuckDbDestination {
 /// sends already; without a declared key a second copy would be a second row).
 fn one_per_id(batch: &WriteBatch) -> Cow<'_, WriteBatch> {
     let id = batch.tables.parent.column_index("id");
-    let mut seen = HashSet::with_capacity(batch.records.len());
-    if batch.records.iter().all(|r| seen.insert(stored_id(id, r))) {
+    let Some(keep) = last_copies(&batch.records, |r| stored_id(id, r)) else {
         return Cow::Borrowed(batch);
-    }
+    };
     let mut b = batch.clone();
-    let mut seen = HashSet::new();
-    let keep: Vec<bool> = (b.records.iter().rev())
-        .map(|r| seen.insert(stored_id(id, r).to_owned()))
-        .collect();
-    let mut keep = keep.into_iter().rev();
+    let mut keep = keep.into_iter();
     b.records.retain(|_| keep.next().unwrap_or(true));
     Cow::Owned(b)
 }
@@ -503,13 +468,13 @@ fn stored_id(id: Option<usize>, r: &FlatRecord) -> &str {
 }
 
 /// Notes the ids a batch wrote in the tables whose ids are tracked.
-fn note_written(shared: &mut Shared, batch: &WriteBatch) {
+fn note_written(known: &mut HashMap<String, KnownIds>, batch: &WriteBatch) {
     let groups = std::iter::once((&batch.tables, &batch.records))
         .chain(batch.companions.iter().map(|c| (&c.tables, &c.records)));
     for (tables, records) in groups {
-        if let Some(known) = shared.known.get_mut(&tables.parent.name) {
+        if let Some(ids) = known.get_mut(&tables.parent.name) {
             let id = tables.parent.column_index("id");
-            records.iter().for_each(|r| known.insert(stored_id(id, r)));
+            records.iter().for_each(|r| ids.insert(stored_id(id, r)));
         }
     }
 }
