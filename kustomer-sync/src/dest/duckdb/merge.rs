@@ -1,6 +1,6 @@
 //! DuckDB's I/O for a merge plan: staging through the Arrow appender,
-//! statements on the batch's transaction, and the append-only path of a
-//! first load.
+//! statements on the batch's transaction, and the appends of the direct
+//! path ([`super::replace`]).
 
 use duckdb::{params_from_iter, Connection};
 use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
@@ -8,13 +8,13 @@ use kustomer_models::{Cell, FlatRecord, LogicalType, TableDef};
 use super::super::plan::{Phase, Planned, Rows, Step, Tally};
 use super::super::sql::ident;
 use super::super::IdQuery;
-use super::super::{StreamTables, WriteStats, DELETED, SYNCED_AT};
+use super::super::{StreamTables, WriteStats, SYNCED_AT};
 use super::dialect::{fail, Failure, SqlCell};
 use crate::error::SyncError;
 
 /// Runs a plan's steps on `tx`, counting on from `tally`; with
-/// `append_only`, the batch's own records were appended already and its
-/// upsert steps are skipped.
+/// `append_only`, the batch's own records were written already
+/// ([`super::replace`]) and its upsert steps are skipped.
 pub(super) fn run(
     tx: &Connection,
     plan: &[Planned<'_>],
@@ -74,12 +74,12 @@ fn stage(tx: &Connection, name: &str, def: &TableDef, rows: &Rows<'_>) -> Result
     app.flush().map_err(fail("flush"))
 }
 
-/// Appends a batch of parents none of which is stored (most of a first
-/// load), with their child rows, straight into their tables: no staging, no
-/// merge (child rows of a new parent cannot exist: they go with it). Only
-/// for tables whose columns are exactly the definition's, in order (the
-/// appender fills every column).
-pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[FlatRecord]) -> Result<Tally, Failure> {
+/// Appends parents none of which is stored (any stored copy was deleted
+/// first), with their child rows, straight into their tables: no staging,
+/// no merge (child rows of a new parent cannot exist: they go with it).
+/// Only for tables whose columns are exactly the definition's, in order
+/// (the appender fills every column). Returns the child rows appended.
+pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[&FlatRecord]) -> Result<u64, Failure> {
     let append = |def: &TableDef, rows: Vec<&Vec<Cell>>, what: &str| -> Result<(), Failure> {
         if rows.is_empty() {
             return Ok(());
@@ -113,24 +113,16 @@ pub(super) fn append_new(tx: &Connection, tables: &StreamTables, records: &[Flat
         records.iter().map(|r| &r.row).collect(),
         "append parent rows",
     )?;
-    let mut tally = Tally::default();
-    let stats = &mut tally.stats;
+    let mut child_rows = 0;
     for (i, child) in tables.children.iter().enumerate() {
         let rows: Vec<&Vec<Cell>> = records
             .iter()
             .flat_map(|r| r.children.get(i).into_iter().flatten())
             .collect();
-        stats.child_rows += rows.len() as u64;
+        child_rows += rows.len() as u64;
         append(child, rows, "append child rows")?;
     }
-    stats.inserted += records.len() as u64;
-    if let Some(d) = tables.parent.column_index(DELETED) {
-        stats.deleted += records
-            .iter()
-            .filter(|r| matches!(r.row.get(d), Some(Cell::Bool(true))))
-            .count() as u64;
-    }
-    Ok(tally)
+    Ok(child_rows)
 }
 
 /// The condition and arguments of an [`IdQuery`] (`?` placeholders).

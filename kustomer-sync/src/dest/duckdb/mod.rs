@@ -4,9 +4,9 @@
 //! set-based statements (delete by key, insert from staging; the plan of
 //! [`super::plan`] in [`DuckDbDialect`]) inside one transaction together
 //! with the stream's bookmark: a kill at any instant
-//! leaves either the whole batch or none of it. A batch of parents surely
-//! not stored yet (most of a first load) skips staging and merge: it is
-//! appended straight into its tables.
+//! leaves either the whole batch or none of it. A batch without history
+//! skips staging and merge (`replace.rs`): the stored copies it replaces
+//! are deleted, then it is appended straight into its tables.
 //!
 //! Keys are kept by the merge, not declared: DuckDB's key index (ART) lives
 //! outside its buffer pool at ~72 bytes per key, so a declared `PRIMARY
@@ -21,6 +21,7 @@ mod dialect;
 mod known;
 mod memory;
 mod merge;
+mod replace;
 #[cfg(test)]
 mod repro;
 
@@ -60,6 +61,10 @@ pub use super::sql::ident;
 pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '64MB'; SET threads = 1; SET checkpoint_threshold = '16MB';";
 
 use crate::columns::STATE_TABLE;
+
+/// Statements a connection keeps prepared: the direct path's few per table
+/// (`replace.rs`) and the bookmark's, for every table of a run.
+const STATEMENTS: usize = 512;
 
 /// DuckDB's type for a logical type: the one place this mapping lives
 /// ([`crate::dest::types::duckdb`]).
@@ -132,6 +137,7 @@ impl DuckDbDestination {
             "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (stream VARCHAR PRIMARY KEY, bookmark VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL)"
         ))
         .map_err(db_err("create state table"))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         Ok(DuckDbDestination {
             conn,
             columns: HashMap::new(),
@@ -329,7 +335,11 @@ impl DuckDbDestination {
     /// a webhook receiver writing beside a poll.
     pub fn try_clone(&self) -> Result<Self, SyncError> {
         Ok(DuckDbDestination {
-            conn: self.conn.try_clone().map_err(db_err("clone connection"))?,
+            conn: {
+                let conn = self.conn.try_clone().map_err(db_err("clone connection"))?;
+                conn.set_prepared_statement_cache_capacity(STATEMENTS);
+                conn
+            },
             columns: HashMap::new(),
             known: self.known.clone(),
             widest: 0,
@@ -349,8 +359,8 @@ impl DuckDbDestination {
         let known = self.known.clone();
         let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
         let batch = one_per_id(batch);
-        if self.all_new(&mut known, &batch)? {
-            match self.write_once(&batch, true, bookmark) {
+        if let Some(maybe) = self.maybe_stored(&mut known, &batch)? {
+            match self.write_once(&batch, Some(&maybe), bookmark) {
                 Ok(stats) => {
                     note_written(&mut known, &batch);
                     return Ok(stats);
@@ -369,7 +379,7 @@ impl DuckDbDestination {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self.write_once(&batch, false, bookmark) {
+            match self.write_once(&batch, None, bookmark) {
                 Err(f) if attempt < 8 && f.class == ErrorClass::Conflict => {
                     tracing::debug!(attempt, "transaction conflict; retrying: {}", f.message);
                     std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
@@ -383,15 +393,17 @@ impl DuckDbDestination {
         }
     }
 
-    /// Whether the batch may take [`merge::append_new`]: records, none of
-    /// them maybe stored, and no history (versions need the merge), into
-    /// tables laid out as defined (the appender fills every column). A
-    /// batch holding a stored parent is merged whole: the merge's cost is
-    /// its statements, hardly its rows.
-    fn all_new(&mut self, known: &mut HashMap<String, KnownIds>, batch: &WriteBatch) -> Result<bool, SyncError> {
+    /// When the batch may take [`replace::replace`] (records, no history:
+    /// versions need the merge; tables laid out as defined: the appender
+    /// fills every column), per record whether its parent may be stored.
+    fn maybe_stored(
+        &mut self,
+        known: &mut HashMap<String, KnownIds>,
+        batch: &WriteBatch,
+    ) -> Result<Option<Vec<bool>>, SyncError> {
         let t = &batch.tables;
         if batch.records.is_empty() || !t.history.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         let laid_out = |def: &TableDef| {
             self.columns
@@ -399,7 +411,7 @@ impl DuckDbDestination {
                 .is_some_and(|cols| cols.iter().eq(def.columns.iter().map(|c| &c.name)))
         };
         if !laid_out(&t.parent) || !t.children.iter().all(laid_out) {
-            return Ok(false);
+            return Ok(None);
         }
         if !known.contains_key(&t.parent.name) {
             let ids = self.stored_ids(&t.parent.name)?;
@@ -407,7 +419,8 @@ impl DuckDbDestination {
         }
         let ids = &known[&t.parent.name];
         let id = t.parent.column_index("id");
-        Ok(batch.records.iter().all(|r| !ids.may_contain(stored_id(id, r))))
+        let maybe = batch.records.iter().map(|r| ids.may_contain(stored_id(id, r)));
+        Ok(Some(maybe.collect()))
     }
 
     /// The ids `table` holds, read once per run (nothing on a first load).
@@ -428,18 +441,28 @@ impl DuckDbDestination {
         Ok(known)
     }
 
-    fn write_once(&mut self, batch: &WriteBatch, append_only: bool, bookmark: bool) -> Result<WriteStats, Failure> {
+    /// One transaction: with `maybe`, the batch's records go the direct
+    /// way ([`replace::replace`]); without, through the plan's merge.
+    fn write_once(
+        &mut self,
+        batch: &WriteBatch,
+        maybe: Option<&[bool]>,
+        bookmark: bool,
+    ) -> Result<WriteStats, Failure> {
         let mut plan = plan::plan(batch, &DuckDbDialect, Utc::now());
         if !bookmark {
             plan.retain(|p| p.phase != Phase::Bookmark);
         }
         let tx = self.conn.transaction().map_err(fail("begin"))?;
-        let tally = if append_only {
-            merge::append_new(&tx, &batch.tables, &batch.records)?
-        } else {
-            Tally::default()
+        let tally = match maybe {
+            Some(maybe) => {
+                let id = batch.tables.parent.column_index("id");
+                let ids: Vec<&str> = batch.records.iter().map(|r| stored_id(id, r)).collect();
+                replace::replace(&tx, &batch.tables, &batch.records, &ids, maybe, batch.newest_wins)?
+            }
+            None => Tally::default(),
         };
-        let stats = merge::run(&tx, &plan, tally, append_only)?;
+        let stats = merge::run(&tx, &plan, tally, maybe.is_some())?;
         tx.commit().map_err(fail("commit"))?;
         Ok(stats)
     }
