@@ -1,6 +1,6 @@
-//! DuckDB's append-only path for batches of new parents (most of a first
-//! load) against the merge: whichever path a batch takes, the tables and
-//! the counts are those of an exact upsert.
+//! DuckDB's direct path (stored copies deleted, then the batch appended)
+//! against the merge: whichever path a batch takes, the tables and the
+//! counts are those of an exact upsert.
 
 mod support;
 
@@ -61,8 +61,8 @@ fn new_and_stored_parents_mixed_in_any_order_land_as_an_exact_upsert() {
     );
     assert_eq!((s.inserted, s.updated, s.deleted, s.child_rows), (2, 0, 1, 3));
 
-    // One stored (newer, fewer parts) beside a new one: the batch is
-    // merged, and the merge replaces a's child rows.
+    // One stored (newer, fewer parts) beside a new one: a's stored copy
+    // goes with its child rows, and both are appended.
     let s = write(
         &mut dest,
         &tables,
@@ -112,6 +112,14 @@ fn new_and_stored_parents_mixed_in_any_order_land_as_an_exact_upsert() {
     }
     want.sort();
     assert_eq!(parts, want);
+
+    // Deleted again is not newly deleted; a stored parent deleted now is.
+    let s = write(
+        &mut dest,
+        &tables,
+        vec![thing("b", 2, now, true, &[]), thing("c", 2, now, true, &[])],
+    );
+    assert_eq!((s.inserted, s.updated, s.deleted, s.child_rows), (0, 2, 1, 0));
 }
 
 #[test]
