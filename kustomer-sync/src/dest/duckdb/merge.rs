@@ -13,16 +13,16 @@ use super::dialect::{fail, Failure, SqlCell};
 use crate::error::SyncError;
 
 /// Runs a plan's steps on `tx`, counting on from `tally`; with
-/// `append_only`, the batch's own records were written already
+/// `direct`, the batch's own records were written already
 /// ([`super::replace`]) and its upsert steps are skipped.
 pub(super) fn run(
     tx: &Connection,
     plan: &[Planned<'_>],
     mut tally: Tally,
-    append_only: bool,
+    direct: bool,
 ) -> Result<WriteStats, Failure> {
     for p in plan {
-        if (append_only && p.phase == Phase::Upsert) || tally.skips(&p.step) {
+        if (direct && p.phase == Phase::Upsert) || tally.skips(&p.step) {
             continue;
         }
         let n = match &p.step {

@@ -368,7 +368,7 @@ impl DuckDbDestination {
                 // A key declared by an older version refused a parent a
                 // connection of the caller's own wrote: merge instead.
                 Err(f) if f.class == ErrorClass::KeyViolation => {
-                    tracing::debug!(table = %batch.tables.parent.name, "append-only path refused: {}", f.message);
+                    tracing::debug!(table = %batch.tables.parent.name, "direct path refused: {}", f.message);
                 }
                 Err(f) => return Err(f.into()),
             }
