@@ -1,14 +1,14 @@
 //! Which ids a parent table may hold, without an index: a blocked Bloom
 //! filter per table, built from one scan of the table the first time a run
 //! writes it and fed every id written after. "Surely absent" is exact (no
-//! false negatives), so a batch of surely-new parents is appended without a
-//! merge; a batch holding a "maybe stored" (a stored id, or about 1 in
-//! 50,000 new ones) goes through the merge. DuckDB's primary-key index (ART) held ~72 bytes per
-//! key outside its buffer pool, so memory grew with the org; this holds 4
-//! bytes per id.
+//! false negatives), so only the "maybe stored" parents of a batch (the
+//! stored ones, and about 1 in 50,000 new ones) are looked up in their
+//! table before it is appended (`replace.rs`). DuckDB's primary-key index
+//! (ART) held ~72 bytes per key outside its buffer pool, so memory grew
+//! with the org; this holds 4 bytes per id.
 
 /// Bits per id: with 8 probes in one 512-bit block, about 2·10⁻⁵ false
-/// "maybe" per new id, so few batches of a first load need a merge.
+/// "maybe" per new id, so a first load looks up few ids it never stored.
 const BITS_PER_ID: usize = 32;
 /// The first layer's capacity in ids (16 KB): a run tracks every parent
 /// table it writes, most of them small (at 256 KB each, ~50 tables held

@@ -12,17 +12,10 @@ use super::super::{StreamTables, WriteStats, SYNCED_AT};
 use super::dialect::{fail, Failure, SqlCell};
 use crate::error::SyncError;
 
-/// Runs a plan's steps on `tx`, counting on from `tally`; with
-/// `direct`, the batch's own records were written already
-/// ([`super::replace`]) and its upsert steps are skipped.
-pub(super) fn run(
-    tx: &Connection,
-    plan: &[Planned<'_>],
-    mut tally: Tally,
-    direct: bool,
-) -> Result<WriteStats, Failure> {
+/// Runs a plan's steps on `tx`, counting on from `tally`.
+pub(super) fn run(tx: &Connection, plan: &[Planned<'_>], mut tally: Tally) -> Result<WriteStats, Failure> {
     for p in plan {
-        if (direct && p.phase == Phase::Upsert) || tally.skips(&p.step) {
+        if tally.skips(&p.step) {
             continue;
         }
         let n = match &p.step {

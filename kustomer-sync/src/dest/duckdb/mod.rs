@@ -334,12 +334,10 @@ impl DuckDbDestination {
     /// Another destination on the same database (a second connection), for
     /// a webhook receiver writing beside a poll.
     pub fn try_clone(&self) -> Result<Self, SyncError> {
+        let conn = self.conn.try_clone().map_err(db_err("clone connection"))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENTS);
         Ok(DuckDbDestination {
-            conn: {
-                let conn = self.conn.try_clone().map_err(db_err("clone connection"))?;
-                conn.set_prepared_statement_cache_capacity(STATEMENTS);
-                conn
-            },
+            conn,
             columns: HashMap::new(),
             known: self.known.clone(),
             widest: 0,
@@ -359,8 +357,8 @@ impl DuckDbDestination {
         let known = self.known.clone();
         let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
         let batch = one_per_id(batch);
-        if let Some(maybe) = self.maybe_stored(&mut known, &batch)? {
-            match self.write_once(&batch, Some(&maybe), bookmark) {
+        if let Some(lookup) = self.maybe_stored(&mut known, &batch)? {
+            match self.write_once(&batch, Some(&lookup), bookmark) {
                 Ok(stats) => {
                     note_written(&mut known, &batch);
                     return Ok(stats);
@@ -395,12 +393,12 @@ impl DuckDbDestination {
 
     /// When the batch may take [`replace::replace`] (records, no history:
     /// versions need the merge; tables laid out as defined: the appender
-    /// fills every column), per record whether its parent may be stored.
-    fn maybe_stored(
+    /// fills every column), the ids of its parents that may be stored.
+    fn maybe_stored<'b>(
         &mut self,
         known: &mut HashMap<String, KnownIds>,
-        batch: &WriteBatch,
-    ) -> Result<Option<Vec<bool>>, SyncError> {
+        batch: &'b WriteBatch,
+    ) -> Result<Option<Vec<&'b str>>, SyncError> {
         let t = &batch.tables;
         if batch.records.is_empty() || !t.history.is_empty() {
             return Ok(None);
@@ -419,8 +417,8 @@ impl DuckDbDestination {
         }
         let ids = &known[&t.parent.name];
         let id = t.parent.column_index("id");
-        let maybe = batch.records.iter().map(|r| ids.may_contain(stored_id(id, r)));
-        Ok(Some(maybe.collect()))
+        let maybe = batch.records.iter().map(|r| stored_id(id, r));
+        Ok(Some(maybe.filter(|s| ids.may_contain(s)).collect()))
     }
 
     /// The ids `table` holds, read once per run (nothing on a first load).
@@ -441,28 +439,27 @@ impl DuckDbDestination {
         Ok(known)
     }
 
-    /// One transaction: with `maybe`, the batch's records go the direct
-    /// way ([`replace::replace`]); without, through the plan's merge.
+    /// One transaction: with `lookup` (the ids that may be stored), the
+    /// batch's records go the direct way ([`replace::replace`]) and the
+    /// plan's upsert is left out; without, they go through the plan.
     fn write_once(
         &mut self,
         batch: &WriteBatch,
-        maybe: Option<&[bool]>,
+        lookup: Option<&[&str]>,
         bookmark: bool,
     ) -> Result<WriteStats, Failure> {
         let mut plan = plan::plan(batch, &DuckDbDialect, Utc::now());
-        if !bookmark {
-            plan.retain(|p| p.phase != Phase::Bookmark);
-        }
+        plan.retain(|p| match p.phase {
+            Phase::Bookmark => bookmark,
+            Phase::Upsert => lookup.is_none(),
+            _ => true,
+        });
         let tx = self.conn.transaction().map_err(fail("begin"))?;
-        let tally = match maybe {
-            Some(maybe) => {
-                let id = batch.tables.parent.column_index("id");
-                let ids: Vec<&str> = batch.records.iter().map(|r| stored_id(id, r)).collect();
-                replace::replace(&tx, &batch.tables, &batch.records, &ids, maybe, batch.newest_wins)?
-            }
+        let tally = match lookup {
+            Some(lookup) => replace::replace(&tx, &batch.tables, &batch.records, lookup, batch.newest_wins)?,
             None => Tally::default(),
         };
-        let stats = merge::run(&tx, &plan, tally, maybe.is_some())?;
+        let stats = merge::run(&tx, &plan, tally)?;
         tx.commit().map_err(fail("commit"))?;
         Ok(stats)
     }
@@ -483,7 +480,7 @@ fn one_per_id(batch: &WriteBatch) -> Cow<'_, WriteBatch> {
 
 /// The key a parent row is stored under: its `id` cell (which a selection
 /// may hash), else the record's id.
-fn stored_id(id: Option<usize>, r: &FlatRecord) -> &str {
+pub(super) fn stored_id(id: Option<usize>, r: &FlatRecord) -> &str {
     match id.and_then(|i| r.row.get(i)) {
         Some(kustomer_models::Cell::Text(s)) => s,
         _ => &r.id,

@@ -17,6 +17,7 @@ use super::super::sql::ident;
 use super::super::{StreamTables, DELETED};
 use super::dialect::{fail, Failure};
 use super::merge::append_new;
+use super::stored_id;
 
 /// What is stored of a parent the batch may replace.
 struct Stored {
@@ -25,24 +26,23 @@ struct Stored {
     deleted: bool,
 }
 
-/// Writes `records` (one per id, `ids[i]` the key of `records[i]`) on `tx`:
-/// those whose id `maybe` stored are looked up; a stored copy newer than
-/// the record's keeps its place when `newest_wins` (the record is skipped),
-/// an older one is deleted with its child rows; then every record not
-/// skipped is appended.
+/// Writes `records` (one per id) on `tx`: the stored copies of the ids in
+/// `lookup` (those that may be stored) are read; one newer than the
+/// record's keeps its place when `newest_wins` (the record is skipped), an
+/// older one is deleted with its child rows; then every record not skipped
+/// is appended.
 pub(super) fn replace(
     tx: &Connection,
     tables: &StreamTables,
     records: &[FlatRecord],
-    ids: &[&str],
-    maybe: &[bool],
+    lookup: &[&str],
     newest_wins: bool,
 ) -> Result<Tally, Failure> {
     let parent = &tables.parent;
     let pt = ident(&parent.name);
+    let id = parent.column_index("id");
     let updated = parent.column_index("updated_at");
     let deleted = parent.column_index(DELETED);
-    let lookup: Vec<&str> = (ids.iter().zip(maybe)).filter_map(|(id, m)| m.then_some(*id)).collect();
     let stored = if lookup.is_empty() {
         HashMap::new()
     } else {
@@ -54,7 +54,7 @@ pub(super) fn replace(
         let what = "look up stored parents";
         let mut stmt = tx.prepare_cached(&sql).map_err(fail(what))?;
         let rows = stmt
-            .query_map([id_list(&lookup)], |r| {
+            .query_map([id_list(lookup)], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     Stored {
@@ -66,7 +66,7 @@ pub(super) fn replace(
             .map_err(fail(what))?;
         rows.collect::<Result<HashMap<_, _>, _>>().map_err(fail(what))?
     };
-    let micros = |r: &FlatRecord, i: Option<usize>| match i.and_then(|i| r.row.get(i)) {
+    let micros = |r: &FlatRecord| match updated.and_then(|i| r.row.get(i)) {
         Some(Cell::Timestamp(t)) => Some(t.timestamp_micros()),
         _ => None,
     };
@@ -74,20 +74,21 @@ pub(super) fn replace(
     let mut keep = Vec::with_capacity(records.len());
     let mut replaced = Vec::new();
     let mut tally = Tally::default();
-    for (r, id) in records.iter().zip(ids) {
-        match stored.get(*id) {
+    for r in records {
+        let id = stored_id(id, r);
+        match stored.get(id) {
             None => {
                 tally.stats.inserted += 1;
                 tally.stats.deleted += u64::from(is_deleted(r));
             }
             // `p.updated_at > s.updated_at`: a null on either side is not newer.
-            Some(s) if newest_wins && matches!((s.updated_at, micros(r, updated)), (Some(a), Some(b)) if a > b) => {
+            Some(s) if newest_wins && matches!((s.updated_at, micros(r)), (Some(a), Some(b)) if a > b) => {
                 continue;
             }
             Some(s) => {
                 tally.stats.updated += 1;
                 tally.stats.deleted += u64::from(is_deleted(r) && !s.deleted);
-                replaced.push(*id);
+                replaced.push(id);
             }
         }
         keep.push(r);
