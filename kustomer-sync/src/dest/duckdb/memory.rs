@@ -17,6 +17,10 @@ const BLOCK: u64 = 256 * 1024;
 /// and merges of the batch that triggered it.
 const HEADROOM: u64 = 32 << 20;
 
+/// Log (write-ahead) after which [`super::DuckDbDestination`] checkpoints:
+/// DuckDB's default threshold.
+pub(super) const CHECKPOINT_EVERY: u64 = 16 << 20;
+
 /// The memory limit a table of `columns` columns needs.
 pub(super) fn needed(columns: usize) -> u64 {
     columns as u64 * BLOCK * 5 / 4 + HEADROOM
@@ -43,6 +47,37 @@ pub(super) fn ensure_room(conn: &Connection, columns: usize) -> Result<(), SyncE
             Ok(())
         }
     }
+}
+
+/// The size of the database's write-ahead log.
+pub(super) fn log_bytes(conn: &Connection) -> Result<u64, SyncError> {
+    let wal: String = conn
+        .query_row(
+            "SELECT wal_size FROM pragma_database_size() WHERE database_name = current_database()",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| SyncError::Destination(format!("duckdb: log size: {e}")))?;
+    Ok(parse_size(&wal).unwrap_or(0))
+}
+
+/// `CHECKPOINT` with DuckDB's default limit (80 % of the machine) for its
+/// duration, then the limit it had. A checkpoint that cannot pin a block
+/// fails with a FATAL error that invalidates the database; the extra room
+/// is taken only while it runs, and DuckDB evicts down to the limit again
+/// when it is restored.
+pub(super) fn checkpoint(conn: &Connection) -> Result<(), SyncError> {
+    let err = |e: duckdb::Error| SyncError::Destination(format!("duckdb: checkpoint: {e}"));
+    let current: String = conn
+        .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+        .map_err(err)?;
+    let Some(limit) = parse_size(&current) else {
+        return conn.execute_batch("CHECKPOINT").map_err(err);
+    };
+    conn.execute_batch("RESET memory_limit").map_err(err)?;
+    let done = conn.execute_batch("CHECKPOINT").map_err(err);
+    let restored = conn.execute_batch(&format!("SET memory_limit = '{}KiB'", limit.div_ceil(1024)));
+    done.and(restored.map_err(err))
 }
 
 /// DuckDB's rendering of a size ("61.0 MiB", "1.5 GiB", "512 bytes").

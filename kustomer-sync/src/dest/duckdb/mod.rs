@@ -56,9 +56,11 @@ pub use super::sql::ident;
 ///   (`memory.rs`), and 32 MB fails a checkpoint of this sync's widest;
 /// - one thread: the writer is one thread already, and each extra DuckDB
 ///   thread kept its own buffers (18 % more CPU for the same peak);
-/// - a checkpoint per 16 MB of log (DuckDB's default): with no key index
-///   to rewrite, checkpoints are cheap, and the log stays short.
-pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '64MB'; SET threads = 1; SET checkpoint_threshold = '16MB';";
+/// - no automatic checkpoint: the destination checkpoints itself after a
+///   write that leaves 16 MB of log (DuckDB's default threshold), with the
+///   limit lifted while it runs, since what a checkpoint pins grows with the
+///   data and one that cannot pin a block invalidates the file (`memory.rs`).
+pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '64MB'; SET threads = 1; SET checkpoint_threshold = '1TB';";
 
 use crate::columns::STATE_TABLE;
 
@@ -99,6 +101,19 @@ impl std::fmt::Debug for DuckDbDestination {
     }
 }
 
+/// DuckDB checkpoints a file when its last connection closes, at the limit
+/// it has then: the log left by the last writes is checkpointed here first,
+/// with room ([`memory::checkpoint`]).
+impl Drop for DuckDbDestination {
+    fn drop(&mut self) {
+        if memory::log_bytes(&self.conn).is_ok_and(|n| n > 0) {
+            if let Err(e) = memory::checkpoint(&self.conn) {
+                tracing::warn!("closing the DuckDB file: {e}");
+            }
+        }
+    }
+}
+
 impl DuckDbDestination {
     /// Opens (or creates) a database file, with [`DEFAULT_SETTINGS`]
     /// (change them with `SET` on [`connection`](Self::connection), or open
@@ -126,10 +141,9 @@ impl DuckDbDestination {
     /// batches): no comments on its tables.
     #[cfg(feature = "delta")]
     pub(crate) fn scratch() -> Result<Self, SyncError> {
-        Ok(DuckDbDestination {
-            comments: false,
-            ..Self::in_memory()?
-        })
+        let mut scratch = Self::in_memory()?;
+        scratch.comments = false;
+        Ok(scratch)
     }
 
     fn with_connection(conn: Connection) -> Result<Self, SyncError> {
@@ -279,7 +293,14 @@ impl Destination for DuckDbDestination {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
-        self.write_batch(&batch, true)
+        let stats = self.write_batch(&batch, true)?;
+        if memory::log_bytes(&self.conn)? >= memory::CHECKPOINT_EVERY {
+            // Under the write lock: no clone is mid-transaction.
+            let known = self.known.clone();
+            let _one_writer = known.lock().unwrap_or_else(PoisonError::into_inner);
+            memory::checkpoint(&self.conn)?;
+        }
+        Ok(stats)
     }
 
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
