@@ -6,6 +6,20 @@
 //! `conversations` did). Custom attributes are columns, so an org's widest
 //! table is known only at run time: the limit is raised to fit it, never
 //! lowered.
+//!
+//! A checkpoint needs more than that, and DuckDB's own checkpoints run at
+//! the limit: a 150-column table of random strings, 500 rows a commit,
+//! failed its checkpoint FATAL at the 81 MiB this module set for it, after
+//! 55 k rows, invalidating the file (`tests/duckdb_wide.rs`;
+//! `repro_wide_checkpoint` in `repro.rs` shows it in DuckDB alone). With
+//! the limit lifted for checkpoints only, 150 columns failed at 104 MiB and
+//! loaded at 128 MiB, 250 columns loaded at 204 MiB: about three blocks a
+//! column. So DuckDB's own checkpoints are off ([`super::DEFAULT_SETTINGS`])
+//! and the destination checkpoints every [`CHECKPOINT_EVERY`] of log with
+//! the limit lifted to [`checkpoint_room`] of the file's widest table for
+//! the checkpoint's duration ([`checkpoint`]). Lifting it to DuckDB's own
+//! default instead cost the simulator's sync 55 MB of peak: with room, a
+//! checkpoint keeps what it read rather than evicting it.
 
 use duckdb::Connection;
 
@@ -20,6 +34,15 @@ const HEADROOM: u64 = 32 << 20;
 /// Log (write-ahead) after which [`super::DuckDbDestination`] checkpoints:
 /// DuckDB's default threshold.
 pub(super) const CHECKPOINT_EVERY: u64 = 16 << 20;
+
+/// What a checkpoint pins per column of the table it writes: the segment
+/// being compressed, the block it compresses into, one read.
+const CHECKPOINT_BLOCKS: u64 = 3;
+
+/// The memory limit a checkpoint of a table of `columns` columns needs.
+pub(super) fn checkpoint_room(columns: usize) -> u64 {
+    columns as u64 * CHECKPOINT_BLOCKS * BLOCK + HEADROOM
+}
 
 /// The memory limit a table of `columns` columns needs.
 pub(super) fn needed(columns: usize) -> u64 {
@@ -61,20 +84,30 @@ pub(super) fn log_bytes(conn: &Connection) -> Result<u64, SyncError> {
     Ok(parse_size(&wal).unwrap_or(0))
 }
 
-/// `CHECKPOINT` with DuckDB's default limit (80 % of the machine) for its
-/// duration, then the limit it had. A checkpoint that cannot pin a block
-/// fails with a FATAL error that invalidates the database; the extra room
-/// is taken only while it runs, and DuckDB evicts down to the limit again
-/// when it is restored.
+/// `CHECKPOINT` with the limit lifted to [`checkpoint_room`] for the
+/// file's widest table while it runs (a checkpoint that cannot pin a block
+/// fails FATAL, invalidating the database), then the limit it had, to which
+/// DuckDB evicts again. The widest table is read from the catalog, so a
+/// clone or a connection of the caller's that created it counts.
 pub(super) fn checkpoint(conn: &Connection) -> Result<(), SyncError> {
     let err = |e: duckdb::Error| SyncError::Destination(format!("duckdb: checkpoint: {e}"));
-    let current: String = conn
-        .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
+    let (current, widest): (String, i64) = conn
+        .query_row(
+            "SELECT current_setting('memory_limit'), coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM duckdb_columns() \
+             WHERE database_name = current_database() GROUP BY schema_name, table_name)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .map_err(err)?;
-    let Some(limit) = parse_size(&current) else {
-        return conn.execute_batch("CHECKPOINT").map_err(err);
+    let room = checkpoint_room(widest.max(0) as usize);
+    let limit = match parse_size(&current) {
+        Some(limit) if limit < room => limit,
+        _ => return conn.execute_batch("CHECKPOINT").map_err(err),
     };
-    conn.execute_batch("RESET memory_limit").map_err(err)?;
+    let mib = |n: u64| n.div_ceil(1 << 20);
+    tracing::debug!(widest, to_mib = mib(room), "checkpoint with the memory limit lifted");
+    conn.execute_batch(&format!("SET memory_limit = '{}MiB'", mib(room)))
+        .map_err(err)?;
     let done = conn.execute_batch("CHECKPOINT").map_err(err);
     let restored = conn.execute_batch(&format!("SET memory_limit = '{}KiB'", limit.div_ceil(1024)));
     done.and(restored.map_err(err))

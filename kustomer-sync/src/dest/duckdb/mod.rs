@@ -58,8 +58,8 @@ pub use super::sql::ident;
 ///   thread kept its own buffers (18 % more CPU for the same peak);
 /// - no automatic checkpoint: the destination checkpoints itself after a
 ///   write that leaves 16 MB of log (DuckDB's default threshold), with the
-///   limit lifted while it runs, since what a checkpoint pins grows with the
-///   data and one that cannot pin a block invalidates the file (`memory.rs`).
+///   limit lifted to what the file's widest table needs while it runs (a
+///   checkpoint that cannot pin a block invalidates the file; `memory.rs`).
 pub const DEFAULT_SETTINGS: &str = "SET memory_limit = '64MB'; SET threads = 1; SET checkpoint_threshold = '1TB';";
 
 use crate::columns::STATE_TABLE;
