@@ -12,8 +12,15 @@
 //! KUSTOMER_TEST_PG=postgres://… cargo bench --bench footprint  # PostgreSQL beside DuckDB
 //! ```
 //!
+//! After the DuckDB sync, DuckDB alone on the same rows (`child-floor FILE`):
+//! every table of the synced file read into Arrow in memory, then appended
+//! into a new file, once in one transaction per table and once 500 rows a
+//! transaction, and checkpointed. Only the appends and the checkpoint are
+//! timed: what DuckDB itself costs to store that org, whatever feeds it.
+//!
 //! The binary re-executes itself for its children (`child-sim SCALE`,
-//! `child-sync BASE_URL DEST`), so no example needs building first.
+//! `child-sync BASE_URL DEST`, `child-floor FILE`), so no example needs
+//! building first.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitCode, Stdio};
@@ -34,6 +41,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("child-sim") => child_sim(&args[1..]),
         Some("child-sync") => child_sync(&args[1..]),
+        Some("child-floor") => child_floor(&args[1..]),
         // `cargo test` runs benches without `--bench`: a long measurement is no test.
         _ if !args.iter().any(|a| a == "--bench") => {
             println!("footprint: skipped (run it with `cargo bench --bench footprint`)");
@@ -104,6 +112,72 @@ fn child_sync(args: &[String]) -> Result<(), String> {
         return Err(format!("{} failed: {}", s.name, s.error.as_deref().unwrap_or_default()));
     }
     println!("{}", report.streams.iter().map(|s| s.records).sum::<u64>());
+    Ok(())
+}
+
+/// CPU seconds of this process so far (every thread).
+fn cpu_now() -> f64 {
+    // SAFETY: rusage is plain data, all-zero is a valid value; the pointer is valid for writes.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// DuckDB alone on a synced file's rows; prints the CPU seconds of one
+/// transaction per table, then of 500 rows a transaction.
+fn child_floor(args: &[String]) -> Result<(), String> {
+    let [file] = args else {
+        return Err("child-floor: expected FILE".into());
+    };
+    let err = |e: duckdb::Error| e.to_string();
+    let src = duckdb::Connection::open(file).map_err(err)?;
+    let names: Vec<String> = (src.prepare(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main'",
+    ))
+    .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+    .map_err(err)?;
+    let mut tables = Vec::new();
+    for name in names {
+        let mut stmt = src.prepare(&format!("SELECT * FROM \"{name}\"")).map_err(err)?;
+        let batches: Vec<_> = stmt.query_arrow([]).map_err(err)?.collect();
+        tables.push((name, batches));
+    }
+    drop(src);
+    let mut figures = Vec::new();
+    for rows_per_commit in [None, Some(500)] {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let conn = duckdb::Connection::open(dir.path().join("floor.duckdb")).map_err(err)?;
+        conn.execute_batch(&format!(
+            "SET threads = 1; SET memory_limit = '256MB'; ATTACH '{file}' AS src (READ_ONLY)"
+        ))
+        .map_err(err)?;
+        for (name, _) in &tables {
+            conn.execute_batch(&format!(
+                "CREATE TABLE \"{name}\" AS SELECT * FROM src.\"{name}\" LIMIT 0"
+            ))
+            .map_err(err)?;
+        }
+        conn.execute_batch("DETACH src").map_err(err)?;
+        let start = cpu_now();
+        for (name, batches) in &tables {
+            let mut app = conn.appender(name).map_err(err)?;
+            for batch in batches {
+                let step = rows_per_commit.unwrap_or(batch.num_rows()).max(1);
+                for offset in (0..batch.num_rows()).step_by(step) {
+                    let part = batch.slice(offset, step.min(batch.num_rows() - offset));
+                    app.append_record_batch(part).map_err(err)?;
+                    if rows_per_commit.is_some() {
+                        app.flush().map_err(err)?; // a flush is a transaction
+                    }
+                }
+            }
+            app.flush().map_err(err)?;
+        }
+        conn.execute_batch("CHECKPOINT").map_err(err)?;
+        figures.push(format!("{:.2}", cpu_now() - start));
+    }
+    println!("{}", figures.join(" "));
     Ok(())
 }
 
@@ -189,6 +263,27 @@ fn measure_sync(exe: &std::path::Path, url: &str, spec: &str) -> Result<Run, Str
     })
 }
 
+/// Runs `child-floor` on a synced file and prints its figures.
+fn floor(exe: &std::path::Path, file: &std::path::Path, records: u64) -> Result<(), String> {
+    let out = (Command::new(exe).arg("child-floor").arg(file))
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot start the floor: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let secs: Vec<f64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let [bulk, small] = secs[..] else {
+        return Err(format!("the floor printed {text:?}, not two CPU times"));
+    };
+    let rate = |s: f64| records as f64 / s.max(1e-9);
+    println!(
+        "footprint/DuckDB alone, the same rows from Arrow in memory: one transaction per table {bulk:.1} CPU-s \
+         ({:.0} rec/CPU-s), 500 rows a transaction {small:.1} CPU-s ({:.0} rec/CPU-s)",
+        rate(bulk),
+        rate(small)
+    );
+    Ok(())
+}
+
 /// Drops a bench schema: the PostgreSQL server is a shared one.
 fn drop_schema(server: &str, schema: &str) {
     let dropped = runtime().and_then(|rt| {
@@ -249,7 +344,9 @@ fn parent(args: &[String]) -> Result<(), String> {
         let mut runs = [None, None];
         if duckdb {
             let file = dir.path().join(format!("footprint_{size}.duckdb"));
-            runs[0] = Some(measure_sync(&exe, &url, &file.display().to_string())?);
+            let run = measure_sync(&exe, &url, &file.display().to_string())?;
+            floor(&exe, &file, run.records)?;
+            runs[0] = Some(run);
             let _ = std::fs::remove_file(&file); // a 1 M file is large; the directory goes at the end
         }
         if let Some(server) = &pg {
