@@ -120,6 +120,11 @@ fn cpu_now() -> f64 {
     // SAFETY: rusage is plain data, all-zero is a valid value; the pointer is valid for writes.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    cpu_secs(&usage)
+}
+
+/// User plus system CPU seconds of a rusage.
+fn cpu_secs(usage: &libc::rusage) -> f64 {
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
@@ -253,12 +258,11 @@ fn measure_sync(exe: &std::path::Path, url: &str, spec: &str) -> Result<Run, Str
     }
     let last = out.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
     let records = (last.trim().parse()).map_err(|_| format!("the sync printed {last:?}, not its record count"))?;
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Ok(Run {
         records,
         // ru_maxrss is in KiB on Linux.
         peak_mb: usage.ru_maxrss as f64 / 1024.0,
-        cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
+        cpu_s: cpu_secs(&usage),
         wall_s,
     })
 }

@@ -53,9 +53,7 @@ pub(super) fn needed(columns: usize) -> u64 {
 /// lower (a limit the caller set higher stays).
 pub(super) fn ensure_room(conn: &Connection, columns: usize) -> Result<(), SyncError> {
     let err = |e: duckdb::Error| SyncError::Destination(format!("duckdb: memory limit: {e}"));
-    let current: String = conn
-        .query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
-        .map_err(err)?;
+    let current = current_limit(conn).map_err(err)?;
     let need = needed(columns);
     match parse_size(&current) {
         Some(limit) if limit >= need => Ok(()),
@@ -73,7 +71,7 @@ pub(super) fn ensure_room(conn: &Connection, columns: usize) -> Result<(), SyncE
 }
 
 /// The size of the database's write-ahead log.
-pub(super) fn log_bytes(conn: &Connection) -> Result<u64, SyncError> {
+fn log_bytes(conn: &Connection) -> Result<u64, SyncError> {
     let wal: String = conn
         .query_row(
             "SELECT wal_size FROM pragma_database_size() WHERE database_name = current_database()",
@@ -84,23 +82,27 @@ pub(super) fn log_bytes(conn: &Connection) -> Result<u64, SyncError> {
     Ok(parse_size(&wal).unwrap_or(0))
 }
 
-/// `CHECKPOINT` with the limit lifted to [`checkpoint_room`] for the
-/// file's widest table while it runs (a checkpoint that cannot pin a block
-/// fails FATAL, invalidating the database), then the limit it had, to which
-/// DuckDB evicts again. The widest table is read from the catalog, so a
-/// clone or a connection of the caller's that created it counts.
-pub(super) fn checkpoint(conn: &Connection) -> Result<(), SyncError> {
+/// Once the log holds `at_least` bytes, `CHECKPOINT` with the limit lifted
+/// to [`checkpoint_room`] for the file's widest table while it runs (a
+/// checkpoint that cannot pin a block fails FATAL, invalidating the
+/// database), then the limit it had, to which DuckDB evicts again. The
+/// widest table is read from the catalog, so a clone or a connection of the
+/// caller's that created it counts.
+pub(super) fn checkpoint(conn: &Connection, at_least: u64) -> Result<(), SyncError> {
+    if log_bytes(conn)? < at_least {
+        return Ok(());
+    }
     let err = |e: duckdb::Error| SyncError::Destination(format!("duckdb: checkpoint: {e}"));
-    let (current, widest): (String, i64) = conn
+    let widest: i64 = conn
         .query_row(
-            "SELECT current_setting('memory_limit'), coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM duckdb_columns() \
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM duckdb_columns() \
              WHERE database_name = current_database() GROUP BY schema_name, table_name)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )
         .map_err(err)?;
     let room = checkpoint_room(widest.max(0) as usize);
-    let limit = match parse_size(&current) {
+    let limit = match parse_size(&current_limit(conn).map_err(err)?) {
         Some(limit) if limit < room => limit,
         _ => return conn.execute_batch("CHECKPOINT").map_err(err),
     };
@@ -111,6 +113,11 @@ pub(super) fn checkpoint(conn: &Connection) -> Result<(), SyncError> {
     let done = conn.execute_batch("CHECKPOINT").map_err(err);
     let restored = conn.execute_batch(&format!("SET memory_limit = '{}KiB'", limit.div_ceil(1024)));
     done.and(restored.map_err(err))
+}
+
+/// The connection's `memory_limit`, as DuckDB renders it.
+fn current_limit(conn: &Connection) -> Result<String, duckdb::Error> {
+    conn.query_row("SELECT current_setting('memory_limit')", [], |r| r.get(0))
 }
 
 /// DuckDB's rendering of a size ("61.0 MiB", "1.5 GiB", "512 bytes").

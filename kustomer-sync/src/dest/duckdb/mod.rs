@@ -106,10 +106,8 @@ impl std::fmt::Debug for DuckDbDestination {
 /// with room ([`memory::checkpoint`]).
 impl Drop for DuckDbDestination {
     fn drop(&mut self) {
-        if memory::log_bytes(&self.conn).is_ok_and(|n| n > 0) {
-            if let Err(e) = memory::checkpoint(&self.conn) {
-                tracing::warn!("closing the DuckDB file: {e}");
-            }
+        if let Err(e) = memory::checkpoint(&self.conn, 1) {
+            tracing::warn!("closing the DuckDB file: {e}");
         }
     }
 }
@@ -293,14 +291,7 @@ impl Destination for DuckDbDestination {
     }
 
     fn write(&mut self, batch: WriteBatch) -> Result<WriteStats, SyncError> {
-        let stats = self.write_batch(&batch, true)?;
-        if memory::log_bytes(&self.conn)? >= memory::CHECKPOINT_EVERY {
-            // Under the write lock: no clone is mid-transaction.
-            let known = self.known.clone();
-            let _one_writer = known.lock().unwrap_or_else(PoisonError::into_inner);
-            memory::checkpoint(&self.conn)?;
-        }
-        Ok(stats)
+        self.write_batch(&batch, true)
     }
 
     fn ids(&mut self, table: &str, query: &IdQuery) -> Result<Vec<String>, SyncError> {
@@ -377,11 +368,24 @@ impl DuckDbDestination {
         }
         let known = self.known.clone();
         let mut known = known.lock().unwrap_or_else(PoisonError::into_inner);
+        let stats = self.write_locked(&mut known, batch, bookmark)?;
+        // Under the write lock: no clone is mid-transaction.
+        memory::checkpoint(&self.conn, memory::CHECKPOINT_EVERY)?;
+        Ok(stats)
+    }
+
+    /// [`write_batch`](Self::write_batch) under the write lock.
+    fn write_locked(
+        &mut self,
+        known: &mut HashMap<String, KnownIds>,
+        batch: &WriteBatch,
+        bookmark: bool,
+    ) -> Result<WriteStats, SyncError> {
         let batch = one_per_id(batch);
-        if let Some(lookup) = self.maybe_stored(&mut known, &batch)? {
+        if let Some(lookup) = self.maybe_stored(known, &batch)? {
             match self.write_once(&batch, Some(&lookup), bookmark) {
                 Ok(stats) => {
-                    note_written(&mut known, &batch);
+                    note_written(known, &batch);
                     return Ok(stats);
                 }
                 // A key declared by an older version refused a parent a
@@ -404,7 +408,7 @@ impl DuckDbDestination {
                     std::thread::sleep(std::time::Duration::from_millis(5 * attempt));
                 }
                 Ok(stats) => {
-                    note_written(&mut known, &batch);
+                    note_written(known, &batch);
                     return Ok(stats);
                 }
                 Err(f) => return Err(f.into()),

@@ -88,11 +88,9 @@ fn wide(lifted: bool) {
             (b + 1) * 500
         );
         let done = conn.execute_batch(&sql).map_err(|e| e.to_string());
-        let done = done.and_then(|()| {
-            match lifted && super::memory::log_bytes(&conn).unwrap() >= super::memory::CHECKPOINT_EVERY {
-                true => super::memory::checkpoint(&conn).map_err(|e| e.to_string()),
-                false => Ok(()),
-            }
+        let done = done.and_then(|()| match lifted {
+            true => super::memory::checkpoint(&conn, super::memory::CHECKPOINT_EVERY).map_err(|e| e.to_string()),
+            false => Ok(()),
         });
         if let Err(e) = done {
             outcome = format!(
